@@ -1,0 +1,95 @@
+//! The catalogue's domain operations. Server functions and `/v4` handlers both call these and
+//! nothing else touches the store for experiments.
+
+use super::{
+    Description, Experiment, ExperimentKind, ExperimentPage, Expid, ListQuery, NewExperiment,
+    Pagination,
+};
+use crate::actor::Actor;
+use crate::error::HindcastError;
+use crate::store::{ExperimentRecord, ExperimentStore, StoreError};
+
+/// The version recorded on experiments this build creates.
+pub const HINDCAST_VERSION: &str = concat!("hindcast ", env!("CARGO_PKG_VERSION"));
+
+pub async fn create(
+    store: &dyn ExperimentStore,
+    actor: &Actor,
+    new: NewExperiment,
+) -> Result<Experiment, HindcastError> {
+    let record = store
+        .create_experiment(&new, &actor.name, HINDCAST_VERSION)
+        .await
+        .map_err(to_domain_error)?;
+    tracing::info!(expid = %record.expid, actor = %actor.name, "experiment created");
+    Ok(to_experiment(record))
+}
+
+pub async fn get(store: &dyn ExperimentStore, expid: &Expid) -> Result<Experiment, HindcastError> {
+    store.experiment(expid).await.map(to_experiment).map_err(to_domain_error)
+}
+
+pub async fn list(store: &dyn ExperimentStore, query: &ListQuery) -> Result<ExperimentPage, HindcastError> {
+    let page = store.list_experiments(query).await.map_err(to_domain_error)?;
+    let total = u32::try_from(page.total).unwrap_or(u32::MAX);
+    let page_items = u32::try_from(page.records.len()).unwrap_or(u32::MAX);
+    Ok(ExperimentPage {
+        experiments: page.records.into_iter().map(to_experiment).collect(),
+        pagination: Pagination::new(query.page, query.page_size, page_items, total),
+    })
+}
+
+pub async fn update_description(
+    store: &dyn ExperimentStore,
+    actor: &Actor,
+    expid: &Expid,
+    description: Description,
+) -> Result<Experiment, HindcastError> {
+    let record = store
+        .update_description(expid, description.as_str())
+        .await
+        .map_err(to_domain_error)?;
+    tracing::info!(%expid, actor = %actor.name, "experiment description changed");
+    Ok(to_experiment(record))
+}
+
+/// Turns a store failure into what a user may see; database details go to the log only.
+pub fn to_domain_error(err: StoreError) -> HindcastError {
+    match err {
+        StoreError::ExperimentNotFound(expid) => {
+            HindcastError::NotFound(format!("Experiment with expid '{expid}' not found."))
+        }
+        StoreError::IdsExhausted(kind) => {
+            HindcastError::Conflict(format!("No free experiment id is left for kind {kind}."))
+        }
+        other => {
+            tracing::error!(error = %other, "store operation failed");
+            HindcastError::Internal
+        }
+    }
+}
+
+fn to_experiment(r: ExperimentRecord) -> Experiment {
+    Experiment {
+        id: r.id,
+        name: r.expid,
+        user: r.owner,
+        description: r.description,
+        kind: r.kind.parse().unwrap_or(ExperimentKind::Experiment),
+        hpc: r.hpc,
+        model: r.model,
+        branch: r.branch,
+        version: r.version,
+        created: r.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        modified: r.modified_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        status: r.status,
+        // Job counters arrive with the workflow; an experiment without jobs has none.
+        completed: 0,
+        total: 0,
+        submitted: 0,
+        queuing: 0,
+        running: 0,
+        failed: 0,
+        suspended: 0,
+    }
+}

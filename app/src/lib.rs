@@ -1,0 +1,16 @@
+#![forbid(unsafe_code)]
+#![recursion_limit = "256"]
+//! Hindcast's application crate: shared types, the domain, server functions and the pages.
+//! Everything that touches the database or the file system is behind the `ssr` feature.
+
+pub mod actor;
+pub mod components;
+#[cfg(feature = "ssr")]
+pub mod context;
+pub mod error;
+pub mod experiment;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub use pages::{shell, App};

@@ -1,0 +1,109 @@
+//! Persistence of the catalogue behind one narrow trait, with one implementation per backend
+//! (SQLite by default, PostgreSQL when a team outgrows one machine). The backend is chosen
+//! from the `DATABASE_URL` scheme; each has its own migrations under `migrations/<backend>/`.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+use crate::experiment::{Expid, ExperimentKind, ListQuery, NewExperiment};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("experiment {0} not found")]
+    ExperimentNotFound(Expid),
+    #[error("no experiment ids left for kind {0}")]
+    IdsExhausted(ExperimentKind),
+    #[error("unsupported database URL '{0}': use sqlite://… or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("preparing the database file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// An experiment row as stored.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ExperimentRecord {
+    pub id: i64,
+    pub expid: String,
+    pub description: String,
+    pub kind: String,
+    pub owner: String,
+    pub hpc: Option<String>,
+    pub model: Option<String>,
+    pub branch: Option<String>,
+    pub version: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+}
+
+/// One page of rows and the number of rows matching the query on all pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordPage {
+    pub records: Vec<ExperimentRecord>,
+    pub total: u64,
+}
+
+#[async_trait]
+pub trait ExperimentStore: Send + Sync + 'static {
+    /// Stores a new experiment under the next free id of its kind; concurrent calls never
+    /// receive the same id.
+    async fn create_experiment(
+        &self,
+        new: &NewExperiment,
+        owner: &str,
+        version: &str,
+    ) -> Result<ExperimentRecord, StoreError>;
+
+    async fn experiment(&self, expid: &Expid) -> Result<ExperimentRecord, StoreError>;
+
+    async fn list_experiments(&self, query: &ListQuery) -> Result<RecordPage, StoreError>;
+
+    async fn update_description(
+        &self,
+        expid: &Expid,
+        description: &str,
+    ) -> Result<ExperimentRecord, StoreError>;
+
+    /// Cheap liveness check for `/healthz`.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Which backend this is, for logs.
+    fn backend(&self) -> &'static str;
+}
+
+pub type SharedStore = Arc<dyn ExperimentStore>;
+
+/// Opens the store named by `url`, creating a SQLite file (and its folder) if missing, and
+/// runs the backend's migrations.
+pub async fn connect(url: &str) -> Result<SharedStore, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        let scheme = url.split(':').next().unwrap_or_default();
+        Err(StoreError::UnsupportedUrl(format!("{scheme}:…")))
+    }
+}
+
+/// How many times an insert retries with the next id after losing a race for one.
+const ID_ATTEMPTS: usize = 64;
+
+/// The first id to try for a new experiment of `kind`, given the highest one stored.
+fn first_candidate(kind: ExperimentKind, highest: Option<String>) -> Result<Expid, StoreError> {
+    match highest.and_then(|id| Expid::parse(&id).ok()) {
+        None => Ok(Expid::first_of(kind)),
+        Some(id) => id.successor(kind).ok_or(StoreError::IdsExhausted(kind)),
+    }
+}

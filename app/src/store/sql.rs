@@ -1,0 +1,149 @@
+//! SQL shared by both backends (both accept `$n` placeholders), and the catalogue query
+//! builder. Column lists are explicit so a schema change never silently changes a result.
+
+use crate::experiment::{ListQuery, SortKey};
+
+pub const COLUMNS: &str = "id, expid, description, kind, owner, hpc, model, branch, version, \
+     status, created_at, modified_at";
+
+pub fn select_one() -> String {
+    format!("SELECT {COLUMNS} FROM experiments WHERE expid = $1")
+}
+
+pub fn insert() -> String {
+    format!(
+        "INSERT INTO experiments (expid, description, kind, owner, hpc, model, branch, version, \
+         status, created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+         RETURNING {COLUMNS}"
+    )
+}
+
+pub fn update_description() -> String {
+    format!(
+        "UPDATE experiments SET description = $1, modified_at = $2 WHERE expid = $3 \
+         RETURNING {COLUMNS}"
+    )
+}
+
+/// The highest id of a kind: longer ids are higher, then base-36 order, which for lowercase
+/// letters and digits is the byte order.
+pub const HIGHEST_ID_OF_KIND: &str =
+    "SELECT expid FROM experiments WHERE kind = $1 ORDER BY length(expid) DESC, expid DESC LIMIT 1";
+
+/// The page query and the count query of a catalogue search, sharing one WHERE clause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListSql {
+    pub page: String,
+    pub count: String,
+    /// Text bound to the WHERE clause's placeholders, in order (used by both queries).
+    pub filter_binds: Vec<String>,
+    /// LIMIT and OFFSET, bound after the filter binds in the page query only.
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl ListSql {
+    pub fn build(q: &ListQuery) -> Self {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        let next = |value: String, binds: &mut Vec<String>| {
+            binds.push(value);
+            format!("${}", binds.len())
+        };
+        if let Some(text) = &q.query {
+            let p = next(format!("%{}%", escape_like(&text.to_lowercase())), &mut binds);
+            conditions.push(format!(
+                "(expid LIKE {p} ESCAPE '\\' OR lower(description) LIKE {p} ESCAPE '\\' \
+                 OR lower(owner) LIKE {p} ESCAPE '\\')"
+            ));
+        }
+        if q.only_active {
+            conditions.push("status = 'RUNNING'".to_owned());
+        }
+        if let Some(owner) = &q.owner {
+            let p = next(owner.clone(), &mut binds);
+            conditions.push(format!("owner = {p}"));
+        }
+        if let Some(kind) = q.exp_type {
+            let p = next(kind.as_str().to_owned(), &mut binds);
+            conditions.push(format!("kind = {p}"));
+        }
+        if let Some(hpc) = &q.hpc {
+            let p = next(hpc.to_lowercase(), &mut binds);
+            conditions.push(format!("lower(hpc) = {p}"));
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
+        let direction = if q.order_desc { "DESC" } else { "ASC" };
+        // Ids grow with creation time, so "created" sorts by id: exact and indexed.
+        let order = match q.order_by {
+            SortKey::Expid => format!("expid {direction}"),
+            SortKey::Created => format!("id {direction}"),
+            SortKey::Description => format!("lower(description) {direction}, expid {direction}"),
+        };
+        let n = binds.len();
+        Self {
+            page: format!(
+                "SELECT {COLUMNS} FROM experiments{filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
+                n + 1,
+                n + 2
+            ),
+            count: format!("SELECT COUNT(*) FROM experiments{filter}"),
+            filter_binds: binds,
+            limit: i64::from(q.page_size),
+            offset: i64::try_from(q.offset()).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// Makes `%`, `_` and `\` in user text match literally inside a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::ExperimentKind;
+
+    #[test]
+    fn empty_query_has_no_filter() {
+        let sql = ListSql::build(&ListQuery::default());
+        assert!(!sql.page.contains("WHERE"));
+        assert!(sql.page.ends_with("ORDER BY expid ASC LIMIT $1 OFFSET $2"));
+        assert_eq!((sql.limit, sql.offset), (12, 0));
+    }
+
+    #[test]
+    fn filters_number_their_placeholders_in_order() {
+        let q = ListQuery {
+            query: Some("50%_Ice".into()),
+            owner: Some("ana".into()),
+            exp_type: Some(ExperimentKind::Test),
+            only_active: true,
+            order_by: SortKey::Created,
+            order_desc: true,
+            page: 2,
+            ..ListQuery::default()
+        };
+        let sql = ListSql::build(&q);
+        assert_eq!(
+            sql.filter_binds,
+            vec!["%50\\%\\_ice%", "ana", "test"]
+        );
+        assert!(sql.page.contains("owner = $2 AND kind = $3"));
+        assert!(sql.page.contains("status = 'RUNNING'"));
+        assert!(sql.page.ends_with("ORDER BY id DESC LIMIT $4 OFFSET $5"));
+        assert_eq!(sql.offset, 12);
+    }
+}

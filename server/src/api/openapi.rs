@@ -1,0 +1,18 @@
+//! The OpenAPI document, generated from the handlers and types themselves.
+
+use super::{error::ErrorBody, experiments};
+use axum::Json;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Hindcast API", description = "Experiments and workflows. Compatible with autosubmit-api 4.2.0 where the endpoint exists."),
+    paths(experiments::list, experiments::detail, experiments::create, experiments::update),
+    components(schemas(ErrorBody, experiments::CreateExperimentBody, experiments::UpdateExperimentBody)),
+    tags((name = "experiments", description = "The experiment catalogue"))
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

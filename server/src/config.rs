@@ -1,0 +1,164 @@
+//! Typed, layered configuration: built-in defaults, then an optional TOML file, then
+//! environment variables. Secrets (the database URL may carry a password) are held in types
+//! whose `Debug` output hides them.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/hindcast.db";
+pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
+
+/// Where `cargo leptos build` put the site for this binary (set at compile time), so the
+/// binary finds its assets from any working directory.
+const BUILT_SITE_ROOT: Option<&str> = option_env!("LEPTOS_SITE_ROOT");
+const BUILT_OUTPUT_NAME: Option<&str> = option_env!("LEPTOS_OUTPUT_NAME");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: SecretString,
+    pub site_addr: SocketAddr,
+    pub site_root: PathBuf,
+    pub site_pkg_dir: String,
+    pub output_name: String,
+    /// The user who acts while Hindcast has no login (owner of what is created).
+    pub local_user: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not valid configuration: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("{name}: {message}")]
+    Invalid { name: &'static str, message: String },
+}
+
+/// The file layer: every key optional, names as the environment variables in lower case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLayer {
+    database_url: Option<String>,
+    leptos_site_addr: Option<String>,
+    leptos_site_root: Option<PathBuf>,
+    leptos_site_pkg_dir: Option<String>,
+    leptos_output_name: Option<String>,
+    hindcast_local_user: Option<String>,
+    hindcast_log_format: Option<String>,
+}
+
+impl Settings {
+    /// Loads defaults, then `file` if given, then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, |name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// As `load`, reading variables through `env` (tests pass a map).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let layer = match file {
+            None => FileLayer::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.into(), source })?;
+                toml::from_str(&text)
+                    .map_err(|source| ConfigError::Parse { path: path.into(), source: Box::new(source) })?
+            }
+        };
+        let pick = |name: &str, from_file: Option<String>, default: &str| {
+            env(name).or(from_file).unwrap_or_else(|| default.to_owned())
+        };
+        let site_addr_text = pick("LEPTOS_SITE_ADDR", layer.leptos_site_addr, DEFAULT_SITE_ADDR);
+        let site_addr = site_addr_text.parse().map_err(|_| ConfigError::Invalid {
+            name: "LEPTOS_SITE_ADDR",
+            message: format!("'{site_addr_text}' is not an address like 127.0.0.1:3000"),
+        })?;
+        let log_format = match pick("HINDCAST_LOG_FORMAT", layer.hindcast_log_format, "text").as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "HINDCAST_LOG_FORMAT",
+                    message: format!("'{other}' is neither text nor json"),
+                })
+            }
+        };
+        let local_user = env("HINDCAST_LOCAL_USER")
+            .or(layer.hindcast_local_user)
+            .or_else(|| env("USER"))
+            .unwrap_or_else(|| "local".to_owned());
+        Ok(Self {
+            database_url: SecretString::from(pick("DATABASE_URL", layer.database_url, DEFAULT_DATABASE_URL)),
+            site_addr,
+            site_root: env("LEPTOS_SITE_ROOT")
+                .map(PathBuf::from)
+                .or(layer.leptos_site_root)
+                .unwrap_or_else(|| PathBuf::from(BUILT_SITE_ROOT.unwrap_or("target/site"))),
+            site_pkg_dir: pick("LEPTOS_SITE_PKG_DIR", layer.leptos_site_pkg_dir, "pkg"),
+            output_name: pick("LEPTOS_OUTPUT_NAME", layer.leptos_output_name, BUILT_OUTPUT_NAME.unwrap_or("hindcast")),
+            local_user,
+            log_format,
+        })
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_apply_without_file_or_env() {
+        let s = Settings::load_from(None, env_of(&[])).unwrap();
+        assert_eq!(s.database_url(), DEFAULT_DATABASE_URL);
+        assert_eq!(s.site_addr.to_string(), DEFAULT_SITE_ADDR);
+        assert_eq!(s.local_user, "local");
+    }
+
+    #[test]
+    fn env_overrides_file_and_file_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hindcast.toml");
+        std::fs::write(&path, "database_url = \"postgres://u:hunter2@db/h\"\nleptos_site_addr = \"127.0.0.1:4000\"\n").unwrap();
+        let s = Settings::load_from(Some(&path), env_of(&[("LEPTOS_SITE_ADDR", "127.0.0.1:5000")])).unwrap();
+        assert_eq!(s.database_url(), "postgres://u:hunter2@db/h");
+        assert_eq!(s.site_addr.port(), 5000);
+    }
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let s = Settings::load_from(None, env_of(&[("DATABASE_URL", "postgres://u:hunter2@db/h")])).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = Settings::load_from(None, env_of(&[("LEPTOS_SITE_ADDR", "nowhere")])).unwrap_err();
+        assert!(err.to_string().starts_with("LEPTOS_SITE_ADDR"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "database_ulr = \"x\"").unwrap();
+        assert!(matches!(Settings::load_from(Some(&path), env_of(&[])), Err(ConfigError::Parse { .. })));
+    }
+}

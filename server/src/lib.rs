@@ -1,0 +1,8 @@
+#![forbid(unsafe_code)]
+//! The `hindcast` server: configuration, the HTTP application (pages, server functions and the
+//! `/v4` JSON API) and its start-up and shutdown.
+
+pub mod api;
+pub mod config;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,151 @@
+//! Building and running the HTTP application. Tests call `Application::build` with port 0.
+
+use crate::{api, config::Settings};
+use app::actor::Actor;
+use app::context::AppContext;
+use app::store::{self, SharedStore, StoreError};
+use app::{shell, App};
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("opening the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("listening on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    store: SharedStore,
+}
+
+impl Application {
+    /// Opens the database (running migrations) and binds the listener; serves nothing yet.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let store = store::connect(settings.database_url()).await?;
+        let listener = TcpListener::bind(settings.site_addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.site_addr, source })?;
+        let context = AppContext { store: store.clone(), local_actor: Actor::local(&settings.local_user) };
+        let router = router(&settings, context);
+        Ok(Self { listener, router, store })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn store(&self) -> SharedStore {
+        self.store.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let addr = self.local_addr();
+        tracing::info!(backend = self.store.backend(), "Hindcast listening on http://{addr}");
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        tracing::info!("Hindcast stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}
+
+#[derive(Clone, axum::extract::FromRef)]
+struct WebState {
+    leptos_options: LeptosOptions,
+    context: AppContext,
+}
+
+fn router(settings: &Settings, context: AppContext) -> Router {
+    let leptos_options = LeptosOptions::builder()
+        .output_name(settings.output_name.clone())
+        .site_root(settings.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir(settings.site_pkg_dir.clone())
+        .site_addr(settings.site_addr)
+        .build();
+    let routes = generate_route_list(App);
+    let state = WebState { leptos_options: leptos_options.clone(), context: context.clone() };
+    let page_context = context.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/v4", api::router(context.clone()))
+        .route("/api/{*server_fn}", get(server_fn_handler).post(server_fn_handler))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(page_context.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<WebState, _>(shell))
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str)
+                .unwrap_or("unmatched");
+            tracing::info_span!("http", method = %req.method(), route, path = %req.uri().path())
+        }))
+}
+
+async fn server_fn_handler(State(state): State<WebState>, request: Request<Body>) -> impl IntoResponse {
+    let context = state.context.clone();
+    handle_server_fns_with_context(move || provide_context(context.clone()), request).await
+}
+
+async fn healthz(State(state): State<WebState>) -> Response {
+    match state.context.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}

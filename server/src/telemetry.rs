@@ -1,0 +1,15 @@
+//! Structured logs with `tracing`: human-readable by default, JSON for log collectors.
+
+use crate::config::{LogFormat, Settings};
+use tracing_subscriber::{fmt, EnvFilter};
+
+/// Installs the global subscriber once; `RUST_LOG` overrides the default levels.
+pub fn init(settings: &Settings) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = fmt().with_env_filter(filter).with_target(false);
+    let _ = match settings.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,0 +1,172 @@
+//! Store behaviour, identical on SQLite and PostgreSQL.
+
+mod support;
+
+use app::experiment::{Expid, ExperimentKind, ListQuery, NewExperiment, SortKey};
+use app::store::{self, StoreError};
+use support::{execute_raw, fresh_database, Backend};
+
+fn new(description: &str, kind: ExperimentKind, hpc: Option<&str>) -> NewExperiment {
+    NewExperiment::parse(description, Some(kind.as_str()), hpc, None, None).unwrap()
+}
+
+async fn ids_follow_autosubmit_per_kind(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let store = store::connect(&db.url).await.unwrap();
+    let mut ids = Vec::new();
+    for kind in [
+        ExperimentKind::Experiment,
+        ExperimentKind::Experiment,
+        ExperimentKind::Test,
+        ExperimentKind::Operational,
+        ExperimentKind::Evaluation,
+        ExperimentKind::Test,
+    ] {
+        ids.push(store.create_experiment(&new("d", kind, None), "ana", "v").await.unwrap().expid);
+    }
+    assert_eq!(ids, ["a000", "a001", "t000", "o000", "e000", "t001"]);
+}
+
+async fn allocation_carries_into_the_next_letter(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let store = store::connect(&db.url).await.unwrap();
+    execute_raw(
+        &db,
+        "INSERT INTO experiments (expid, description, kind, owner, version, status, created_at, modified_at) \
+         VALUES ('azzz', 'imported', 'experiment', 'ana', 'v', 'NOT RUNNING', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+    )
+    .await;
+    let created = store.create_experiment(&new("d", ExperimentKind::Experiment, None), "ana", "v").await.unwrap();
+    assert_eq!(created.expid, "b000");
+}
+
+async fn an_id_taken_by_another_kind_is_skipped(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let store = store::connect(&db.url).await.unwrap();
+    // An imported row whose id looks standard but is filed as a test.
+    execute_raw(
+        &db,
+        "INSERT INTO experiments (expid, description, kind, owner, version, status, created_at, modified_at) \
+         VALUES ('a000', 'imported', 'test', 'ana', 'v', 'NOT RUNNING', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+    )
+    .await;
+    let created = store.create_experiment(&new("d", ExperimentKind::Experiment, None), "ana", "v").await.unwrap();
+    assert_eq!(created.expid, "a001");
+}
+
+async fn concurrent_creations_never_share_an_id(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let store = store::connect(&db.url).await.unwrap();
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store.create_experiment(&new(&format!("run {i}"), ExperimentKind::Experiment, None), "ana", "v").await
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap().unwrap().expid);
+    }
+    ids.sort();
+    let expected: Vec<String> = {
+        let mut id = Expid::parse("a000").unwrap();
+        let mut all = vec![id.to_string()];
+        for _ in 1..40 {
+            id = id.successor(ExperimentKind::Experiment).unwrap();
+            all.push(id.to_string());
+        }
+        all
+    };
+    assert_eq!(ids, expected);
+}
+
+async fn search_filters_sort_and_page(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let store = store::connect(&db.url).await.unwrap();
+    let rows = [
+        ("Sea ice sensitivity", ExperimentKind::Experiment, Some("MN5"), "ana"),
+        ("Atmosphere spin-up", ExperimentKind::Experiment, Some("lumi"), "bob"),
+        ("100% coupled_run", ExperimentKind::Test, Some("MN5"), "ana"),
+        ("zonal winds", ExperimentKind::Operational, None, "carla"),
+    ];
+    for (d, k, hpc, owner) in rows {
+        store.create_experiment(&new(d, k, hpc), owner, "v").await.unwrap();
+    }
+    let ids = |page: app::store::RecordPage| page.records.into_iter().map(|r| r.expid).collect::<Vec<_>>();
+    let q = |f: fn(&mut ListQuery)| {
+        let mut q = ListQuery::default();
+        f(&mut q);
+        q
+    };
+
+    let all = store.list_experiments(&ListQuery::default()).await.unwrap();
+    assert_eq!(all.total, 4);
+    assert_eq!(ids(all), ["a000", "a001", "o000", "t000"]);
+    // Case-insensitive search in description, id and owner; LIKE wildcards are literal.
+    assert_eq!(ids(store.list_experiments(&q(|q| q.query = Some("SEA ICE".into()))).await.unwrap()), ["a000"]);
+    assert_eq!(ids(store.list_experiments(&q(|q| q.query = Some("t00".into()))).await.unwrap()), ["t000"]);
+    assert_eq!(ids(store.list_experiments(&q(|q| q.query = Some("carl".into()))).await.unwrap()), ["o000"]);
+    assert_eq!(ids(store.list_experiments(&q(|q| q.query = Some("0%".into()))).await.unwrap()), ["t000"]);
+    assert_eq!(ids(store.list_experiments(&q(|q| q.query = Some("d_r".into()))).await.unwrap()), Vec::<String>::new());
+    // Filters.
+    assert_eq!(ids(store.list_experiments(&q(|q| q.owner = Some("ana".into()))).await.unwrap()), ["a000", "t000"]);
+    assert_eq!(ids(store.list_experiments(&q(|q| q.hpc = Some("mn5".into()))).await.unwrap()), ["a000", "t000"]);
+    assert_eq!(
+        ids(store.list_experiments(&q(|q| q.exp_type = Some(ExperimentKind::Operational))).await.unwrap()),
+        ["o000"]
+    );
+    assert_eq!(store.list_experiments(&q(|q| q.only_active = true)).await.unwrap().total, 0);
+    // Sorting.
+    assert_eq!(
+        ids(store.list_experiments(&q(|q| { q.order_by = SortKey::Created; q.order_desc = true })).await.unwrap()),
+        ["o000", "t000", "a001", "a000"]
+    );
+    assert_eq!(
+        ids(store.list_experiments(&q(|q| q.order_by = SortKey::Description)).await.unwrap()),
+        ["t000", "a001", "a000", "o000"]
+    );
+    // Paging keeps the total of all pages.
+    let page2 = store.list_experiments(&q(|q| { q.page = 2; q.page_size = 3 })).await.unwrap();
+    assert_eq!(page2.total, 4);
+    assert_eq!(ids(page2), ["t000"]);
+}
+
+async fn reads_and_edits_report_missing_experiments(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let store = store::connect(&db.url).await.unwrap();
+    let missing = Expid::parse("zzzz").unwrap();
+    assert!(matches!(store.experiment(&missing).await, Err(StoreError::ExperimentNotFound(_))));
+    assert!(matches!(store.update_description(&missing, "x").await, Err(StoreError::ExperimentNotFound(_))));
+    let created = store.create_experiment(&new("first", ExperimentKind::Experiment, None), "ana", "v").await.unwrap();
+    let expid = Expid::parse(&created.expid).unwrap();
+    let updated = store.update_description(&expid, "second").await.unwrap();
+    assert_eq!(updated.description, "second");
+    assert!(updated.modified_at >= created.modified_at);
+    assert_eq!(store.experiment(&expid).await.unwrap().description, "second");
+}
+
+async fn reopening_keeps_data_and_migrations_are_idempotent(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let store = store::connect(&db.url).await.unwrap();
+    store.create_experiment(&new("kept", ExperimentKind::Experiment, None), "ana", "v").await.unwrap();
+    drop(store);
+    let reopened = store::connect(&db.url).await.unwrap();
+    assert_eq!(reopened.experiment(&Expid::parse("a000").unwrap()).await.unwrap().description, "kept");
+}
+
+on_both_backends!(
+    ids_follow_autosubmit_per_kind,
+    allocation_carries_into_the_next_letter,
+    an_id_taken_by_another_kind_is_skipped,
+    concurrent_creations_never_share_an_id,
+    search_filters_sort_and_page,
+    reads_and_edits_report_missing_experiments,
+    reopening_keeps_data_and_migrations_are_idempotent,
+);
+
+#[tokio::test]
+async fn unsupported_database_urls_are_refused() {
+    assert!(matches!(store::connect("mysql://x").await, Err(StoreError::UnsupportedUrl(_))));
+}
