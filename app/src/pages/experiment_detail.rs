@@ -65,7 +65,7 @@ fn Details(experiment: Experiment, update: ServerAction<UpdateDescription>) -> i
                 </dl>
             </section>
             <section class="panel">
-                <h2>"Description"</h2>
+                <h2>"Edit description"</h2>
                 <ActionForm action=update attr:class="form" attr:id="edit-description">
                     {move || error().map(|error| view! { <ErrorNotice error /> })}
                     {move || saved().then(|| view! { <p class="notice notice-ok" role="status">"Saved."</p> })}

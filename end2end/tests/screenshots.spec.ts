@@ -1,0 +1,30 @@
+import { test, expect } from '@playwright/test';
+import { openHydrated } from './pages';
+
+// Screenshots for people to look at (light, dark, phone); they assert only that pages render.
+const views = [
+  { name: 'list', path: '/experiments' },
+  { name: 'new', path: '/experiments/new' },
+];
+
+for (const scheme of ['light', 'dark'] as const) {
+  for (const view of views) {
+    test(`screenshot ${view.name} ${scheme}`, async ({ page }) => {
+      await page.emulateMedia({ colorScheme: scheme });
+      await openHydrated(page, view.path);
+      await expect(page.locator('main h1')).toBeVisible();
+      await page.screenshot({ path: `test-results/screens/${view.name}-${scheme}.png`, fullPage: true });
+    });
+  }
+}
+
+test('screenshot detail and phone list', async ({ page }) => {
+  await openHydrated(page, '/experiments');
+  const first = page.locator('table.data-table tbody tr a').first();
+  await first.click();
+  await expect(page.locator('#expid')).toBeVisible();
+  await page.screenshot({ path: 'test-results/screens/detail-light.png', fullPage: true });
+  await page.setViewportSize({ width: 390, height: 800 });
+  await openHydrated(page, '/experiments');
+  await page.screenshot({ path: 'test-results/screens/list-phone.png', fullPage: true });
+});
