@@ -147,6 +147,18 @@ async fn reads_and_edits_report_missing_experiments(backend: Backend) {
     assert_eq!(store.experiment(&expid).await.unwrap().description, "second");
 }
 
+async fn search_follows_edits(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let store = store::connect(&db.url).await.unwrap();
+    store.create_experiment(&new("Aerosol forcing", ExperimentKind::Experiment, None), "ana", "v").await.unwrap();
+    let search = |text: &str| ListQuery { query: Some(text.into()), ..ListQuery::default() };
+    assert_eq!(store.list_experiments(&search("rosol FORC")).await.unwrap().total, 1);
+    store.update_description(&Expid::parse("a000").unwrap(), "Ocean heat uptake").await.unwrap();
+    assert_eq!(store.list_experiments(&search("aerosol")).await.unwrap().total, 0);
+    assert_eq!(store.list_experiments(&search("heat up")).await.unwrap().total, 1);
+    assert_eq!(store.list_experiments(&search("say \"hi\"")).await.unwrap().total, 0);
+}
+
 async fn reopening_keeps_data_and_migrations_are_idempotent(backend: Backend) {
     let db = fresh_database(backend).await;
     let store = store::connect(&db.url).await.unwrap();
@@ -163,6 +175,7 @@ on_both_backends!(
     concurrent_creations_never_share_an_id,
     search_filters_sort_and_page,
     reads_and_edits_report_missing_experiments,
+    search_follows_edits,
     reopening_keeps_data_and_migrations_are_idempotent,
 );
 

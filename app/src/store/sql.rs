@@ -42,8 +42,18 @@ pub struct ListSql {
     pub offset: i64,
 }
 
+/// Where the SQL of the two backends differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The trigram index cannot look up fewer than three characters.
+const TRIGRAM: usize = 3;
+
 impl ListSql {
-    pub fn build(q: &ListQuery) -> Self {
+    pub fn build(q: &ListQuery, dialect: Dialect) -> Self {
         let mut conditions: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
         let next = |value: String, binds: &mut Vec<String>| {
@@ -51,11 +61,19 @@ impl ListSql {
             format!("${}", binds.len())
         };
         if let Some(text) = &q.query {
-            let p = next(format!("%{}%", escape_like(&text.to_lowercase())), &mut binds);
-            conditions.push(format!(
-                "(expid LIKE {p} ESCAPE '\\' OR lower(description) LIKE {p} ESCAPE '\\' \
-                 OR lower(owner) LIKE {p} ESCAPE '\\')"
-            ));
+            if dialect == Dialect::Sqlite && text.chars().count() >= TRIGRAM {
+                // A quoted FTS5 string is matched as a case-insensitive substring.
+                let p = next(format!("\"{}\"", text.replace('"', "\"\"")), &mut binds);
+                conditions.push(format!(
+                    "id IN (SELECT rowid FROM experiments_search WHERE experiments_search MATCH {p})"
+                ));
+            } else {
+                let p = next(format!("%{}%", escape_like(&text.to_lowercase())), &mut binds);
+                conditions.push(format!(
+                    "(expid LIKE {p} ESCAPE '\\' OR lower(description) LIKE {p} ESCAPE '\\' \
+                     OR lower(owner) LIKE {p} ESCAPE '\\')"
+                ));
+            }
         }
         if q.only_active {
             conditions.push("status = 'RUNNING'".to_owned());
@@ -118,7 +136,7 @@ mod tests {
 
     #[test]
     fn empty_query_has_no_filter() {
-        let sql = ListSql::build(&ListQuery::default());
+        let sql = ListSql::build(&ListQuery::default(), Dialect::Sqlite);
         assert!(!sql.page.contains("WHERE"));
         assert!(sql.page.ends_with("ORDER BY expid ASC LIMIT $1 OFFSET $2"));
         assert_eq!((sql.limit, sql.offset), (12, 0));
@@ -136,7 +154,7 @@ mod tests {
             page: 2,
             ..ListQuery::default()
         };
-        let sql = ListSql::build(&q);
+        let sql = ListSql::build(&q, Dialect::Postgres);
         assert_eq!(
             sql.filter_binds,
             vec!["%50\\%\\_ice%", "ana", "test"]
@@ -145,5 +163,15 @@ mod tests {
         assert!(sql.page.contains("status = 'RUNNING'"));
         assert!(sql.page.ends_with("ORDER BY id DESC LIMIT $4 OFFSET $5"));
         assert_eq!(sql.offset, 12);
+    }
+
+    #[test]
+    fn sqlite_searches_three_characters_or_more_through_the_trigram_index() {
+        let q = |text: &str| ListQuery { query: Some(text.into()), ..ListQuery::default() };
+        let sql = ListSql::build(&q("say \"ice\""), Dialect::Sqlite);
+        assert!(sql.page.contains("experiments_search MATCH $1"));
+        assert_eq!(sql.filter_binds, vec!["\"say \"\"ice\"\"\""]);
+        let short = ListSql::build(&q("a0"), Dialect::Sqlite);
+        assert!(short.page.contains("LIKE $1"));
     }
 }

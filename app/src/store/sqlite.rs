@@ -1,6 +1,6 @@
 //! The default backend: one SQLite file in WAL mode.
 
-use super::sql::{self, ListSql};
+use super::sql::{self, Dialect, ListSql};
 use super::{first_candidate, ExperimentRecord, ExperimentStore, RecordPage, StoreError, ID_ATTEMPTS};
 use crate::experiment::{Expid, ListQuery, NewExperiment, STATUS_NOT_RUNNING};
 use async_trait::async_trait;
@@ -95,7 +95,7 @@ impl ExperimentStore for SqliteStore {
 
     #[tracing::instrument(skip_all)]
     async fn list_experiments(&self, query: &ListQuery) -> Result<RecordPage, StoreError> {
-        let sql = ListSql::build(query);
+        let sql = ListSql::build(query, Dialect::Sqlite);
         let mut page = sqlx::query_as::<_, ExperimentRecord>(&sql.page);
         let mut count = sqlx::query_scalar::<_, i64>(&sql.count);
         for text in &sql.filter_binds {
