@@ -131,6 +131,10 @@ async fn search_filters_sort_and_page(backend: Backend) {
     let page2 = store.list_experiments(&q(|q| { q.page = 2; q.page_size = 3 })).await.unwrap();
     assert_eq!(page2.total, 4);
     assert_eq!(ids(page2), ["t000"]);
+    let past_the_end = store.list_experiments(&q(|q| { q.page = 9; q.page_size = 3 })).await.unwrap();
+    assert_eq!((past_the_end.records.len(), past_the_end.total), (0, 4));
+    let none = store.list_experiments(&q(|q| q.query = Some("no such text".into()))).await.unwrap();
+    assert_eq!((none.records.len(), none.total), (0, 0));
 }
 
 async fn reads_and_edits_report_missing_experiments(backend: Backend) {

@@ -47,6 +47,27 @@ pub struct ExperimentRecord {
     pub modified_at: DateTime<Utc>,
 }
 
+/// A row of a catalogue page: the experiment and the number of matches on all pages.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ListedRow {
+    #[sqlx(flatten)]
+    pub record: ExperimentRecord,
+    pub total: i64,
+}
+
+impl RecordPage {
+    /// Assembles a page from its rows; `None` when the total must be counted separately
+    /// (a page past the last one has no row to carry it).
+    pub(crate) fn from_rows(rows: Vec<ListedRow>, page: u32) -> Option<Self> {
+        let total = match rows.first() {
+            Some(row) => u64::try_from(row.total).unwrap_or(0),
+            None if page > 1 => return None,
+            None => 0,
+        };
+        Some(Self { records: rows.into_iter().map(|r| r.record).collect(), total })
+    }
+}
+
 /// One page of rows and the number of rows matching the query on all pages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordPage {

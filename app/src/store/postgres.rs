@@ -1,7 +1,9 @@
 //! The shared backend: PostgreSQL, for several servers and many users.
 
 use super::sql::{self, Dialect, ListSql};
-use super::{first_candidate, ExperimentRecord, ExperimentStore, RecordPage, StoreError, ID_ATTEMPTS};
+use super::{
+    first_candidate, ExperimentRecord, ExperimentStore, ListedRow, RecordPage, StoreError, ID_ATTEMPTS,
+};
 use crate::experiment::{Expid, ListQuery, NewExperiment, STATUS_NOT_RUNNING};
 use async_trait::async_trait;
 use sqlx::postgres::PgPoolOptions;
@@ -96,15 +98,20 @@ impl ExperimentStore for PostgresStore {
     #[tracing::instrument(skip_all)]
     async fn list_experiments(&self, query: &ListQuery) -> Result<RecordPage, StoreError> {
         let sql = ListSql::build(query, Dialect::Postgres);
-        let mut page = sqlx::query_as::<_, ExperimentRecord>(&sql.page);
-        let mut count = sqlx::query_scalar::<_, i64>(&sql.count);
+        let mut page = sqlx::query_as::<_, ListedRow>(&sql.page);
         for text in &sql.filter_binds {
             page = page.bind(text.as_str());
+        }
+        let rows = page.bind(sql.limit).bind(sql.offset).fetch_all(&self.pool).await?;
+        if let Some(page) = RecordPage::from_rows(rows, query.page) {
+            return Ok(page);
+        }
+        let mut count = sqlx::query_scalar::<_, i64>(&sql.count);
+        for text in &sql.filter_binds {
             count = count.bind(text.as_str());
         }
-        let records = page.bind(sql.limit).bind(sql.offset).fetch_all(&self.pool).await?;
         let total = count.fetch_one(&self.pool).await?;
-        Ok(RecordPage { records, total: u64::try_from(total).unwrap_or(0) })
+        Ok(RecordPage { records: Vec::new(), total: u64::try_from(total).unwrap_or(0) })
     }
 
     #[tracing::instrument(skip_all, fields(%expid))]

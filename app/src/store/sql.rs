@@ -33,7 +33,9 @@ pub const HIGHEST_ID_OF_KIND: &str =
 /// The page query and the count query of a catalogue search, sharing one WHERE clause.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListSql {
+    /// The page's rows, each with a `total` column counting the matches on all pages.
     pub page: String,
+    /// The count alone, for a page past the last one (which has no row to carry it).
     pub count: String,
     /// Text bound to the WHERE clause's placeholders, in order (used by both queries).
     pub filter_binds: Vec<String>,
@@ -102,13 +104,23 @@ impl ListSql {
             SortKey::Created => format!("id {direction}"),
             SortKey::Description => format!("lower(description) {direction}, expid {direction}"),
         };
-        let n = binds.len();
+        let (limit, offset) = (binds.len() + 1, binds.len() + 2);
+        // One statement answers the page and the total: the matching ids are found once (a
+        // search is the expensive part) and counted alongside the page.
+        let page = if conditions.is_empty() {
+            format!(
+                "SELECT {COLUMNS}, (SELECT COUNT(*) FROM experiments) AS total FROM experiments \
+                 ORDER BY {order} LIMIT ${limit} OFFSET ${offset}"
+            )
+        } else {
+            format!(
+                "WITH matching AS MATERIALIZED (SELECT id FROM experiments{filter}) \
+                 SELECT {COLUMNS}, (SELECT COUNT(*) FROM matching) AS total FROM experiments \
+                 WHERE id IN (SELECT id FROM matching) ORDER BY {order} LIMIT ${limit} OFFSET ${offset}"
+            )
+        };
         Self {
-            page: format!(
-                "SELECT {COLUMNS} FROM experiments{filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
-                n + 1,
-                n + 2
-            ),
+            page,
             count: format!("SELECT COUNT(*) FROM experiments{filter}"),
             filter_binds: binds,
             limit: i64::from(q.page_size),
@@ -139,6 +151,7 @@ mod tests {
         let sql = ListSql::build(&ListQuery::default(), Dialect::Sqlite);
         assert!(!sql.page.contains("WHERE"));
         assert!(sql.page.ends_with("ORDER BY expid ASC LIMIT $1 OFFSET $2"));
+        assert!(sql.page.contains("(SELECT COUNT(*) FROM experiments) AS total"));
         assert_eq!((sql.limit, sql.offset), (12, 0));
     }
 
