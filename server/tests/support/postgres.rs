@@ -95,6 +95,8 @@ fn start() -> Cluster {
 }
 
 /// Stops the cluster and removes its folder once this test process has exited.
+// The reaper must outlive this process, so it is deliberately never waited for.
+#[allow(clippy::zombie_processes)]
 fn spawn_reaper(root: &Path, data: &Path) {
     let stop = if is_root() { "runuser -u postgres -- " } else { "" };
     let script = format!(
