@@ -34,6 +34,8 @@ run() {
   printf '%-44s p50 %-9s %10s req/s\n' "$label" "$p50" "$rps"
 }
 
+# Warm the caches (and let the WAL settle after seeding) before measuring.
+wrk -t1 -c8 -d2s "http://127.0.0.1:$port/v4/experiments?query=warm&only_active=false" >/dev/null
 echo "catalogue of $count experiments, SQLite, wrk 1 thread 8 connections ${seconds}s each"
 run "API  GET /v4/experiments?query=sea ice" "http://127.0.0.1:$port/v4/experiments?query=sea%20ice&only_active=false"
 run "API  GET /v4/experiments?query=a00" "http://127.0.0.1:$port/v4/experiments?query=a00&only_active=false"

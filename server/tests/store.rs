@@ -118,6 +118,14 @@ async fn search_filters_sort_and_page(backend: Backend) {
         ["o000"]
     );
     assert_eq!(store.list_experiments(&q(|q| q.only_active = true)).await.unwrap().total, 0);
+    assert_eq!(
+        ids(store.list_experiments(&q(|q| { q.query = Some("e".into()); q.owner = Some("ana".into()) })).await.unwrap()),
+        ["a000", "t000"]
+    );
+    assert_eq!(
+        ids(store.list_experiments(&q(|q| { q.query = Some("sea".into()); q.owner = Some("bob".into()) })).await.unwrap()),
+        Vec::<String>::new()
+    );
     // Sorting.
     assert_eq!(
         ids(store.list_experiments(&q(|q| { q.order_by = SortKey::Created; q.order_desc = true })).await.unwrap()),

@@ -58,6 +58,8 @@ impl ListSql {
     pub fn build(q: &ListQuery, dialect: Dialect) -> Self {
         let mut conditions: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
+        // The ids a trigram-index search finds, when the search uses the index.
+        let mut indexed_search: Option<String> = None;
         let next = |value: String, binds: &mut Vec<String>| {
             binds.push(value);
             format!("${}", binds.len())
@@ -66,8 +68,8 @@ impl ListSql {
             if dialect == Dialect::Sqlite && text.chars().count() >= TRIGRAM {
                 // A quoted FTS5 string is matched as a case-insensitive substring.
                 let p = next(format!("\"{}\"", text.replace('"', "\"\"")), &mut binds);
-                conditions.push(format!(
-                    "id IN (SELECT rowid FROM experiments_search WHERE experiments_search MATCH {p})"
+                indexed_search = Some(format!(
+                    "SELECT rowid AS id FROM experiments_search WHERE experiments_search MATCH {p}"
                 ));
             } else {
                 let p = next(format!("%{}%", escape_like(&text.to_lowercase())), &mut binds);
@@ -92,10 +94,16 @@ impl ListSql {
             let p = next(hpc.to_lowercase(), &mut binds);
             conditions.push(format!("lower(hpc) = {p}"));
         }
-        let filter = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conditions.join(" AND "))
+        // Only a search: its ids are the matches. Otherwise the search narrows the filter.
+        let matching_ids = match (&indexed_search, conditions.is_empty()) {
+            (Some(search), true) => Some(search.clone()),
+            (search, _) => {
+                if let Some(search) = search {
+                    conditions.insert(0, format!("id IN ({search})"));
+                }
+                (!conditions.is_empty())
+                    .then(|| format!("SELECT id FROM experiments WHERE {}", conditions.join(" AND ")))
+            }
         };
         let direction = if q.order_desc { "DESC" } else { "ASC" };
         // Ids grow with creation time, so "created" sorts by id: exact and indexed.
@@ -107,21 +115,26 @@ impl ListSql {
         let (limit, offset) = (binds.len() + 1, binds.len() + 2);
         // One statement answers the page and the total: the matching ids are found once (a
         // search is the expensive part) and counted alongside the page.
-        let page = if conditions.is_empty() {
-            format!(
-                "SELECT {COLUMNS}, (SELECT COUNT(*) FROM experiments) AS total FROM experiments \
-                 ORDER BY {order} LIMIT ${limit} OFFSET ${offset}"
-            )
-        } else {
-            format!(
-                "WITH matching AS MATERIALIZED (SELECT id FROM experiments{filter}) \
-                 SELECT {COLUMNS}, (SELECT COUNT(*) FROM matching) AS total FROM experiments \
-                 WHERE id IN (SELECT id FROM matching) ORDER BY {order} LIMIT ${limit} OFFSET ${offset}"
-            )
+        let (page, count) = match &matching_ids {
+            None => (
+                format!(
+                    "SELECT {COLUMNS}, (SELECT COUNT(*) FROM experiments) AS total FROM experiments \
+                     ORDER BY {order} LIMIT ${limit} OFFSET ${offset}"
+                ),
+                "SELECT COUNT(*) FROM experiments".to_owned(),
+            ),
+            Some(ids) => (
+                format!(
+                    "WITH matching AS MATERIALIZED ({ids}) \
+                     SELECT {COLUMNS}, (SELECT COUNT(*) FROM matching) AS total FROM experiments \
+                     WHERE id IN (SELECT id FROM matching) ORDER BY {order} LIMIT ${limit} OFFSET ${offset}"
+                ),
+                format!("SELECT COUNT(*) FROM ({ids}) AS matching"),
+            ),
         };
         Self {
             page,
-            count: format!("SELECT COUNT(*) FROM experiments{filter}"),
+            count,
             filter_binds: binds,
             limit: i64::from(q.page_size),
             offset: i64::try_from(q.offset()).unwrap_or(i64::MAX),
