@@ -26,7 +26,9 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             // Reads from the mapped file skip a copy per page; the catalogue is read-heavy.
-            .pragma("mmap_size", "268435456");
+            .pragma("mmap_size", "268435456")
+            // Sorting and materialising search results stay in memory.
+            .pragma("temp_store", "memory");
         let file = options.get_filename();
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
