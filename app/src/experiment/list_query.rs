@@ -47,6 +47,7 @@ pub struct ListParams {
     pub hpc: Option<String>,
     /// expid, created or description.
     pub order_by: Option<String>,
+    /// Sort descending (true/false).
     pub order_desc: Option<String>,
     /// 1-based page number.
     pub page: Option<String>,
