@@ -2,6 +2,12 @@ import { test, expect } from '@playwright/test';
 import { openHydrated } from './pages';
 
 // Screenshots for people to look at (light, dark, phone); they assert only that pages render.
+test.beforeAll(async ({ request }) => {
+  const response = await request.post('/v4/experiments', {
+    data: { description: 'Screenshot sample: coupled sea ice spin-up', kind: 'experiment', hpc: 'MN5' },
+  });
+  expect(response.status()).toBe(201);
+});
 const views = [
   { name: 'list', path: '/experiments' },
   { name: 'new', path: '/experiments/new' },

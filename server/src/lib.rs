@@ -6,3 +6,4 @@ pub mod api;
 pub mod config;
 pub mod startup;
 pub mod telemetry;
+pub mod web_security;

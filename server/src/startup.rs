@@ -116,6 +116,7 @@ fn router(settings: &Settings, context: AppContext) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<WebState, _>(shell))
         .with_state(state)
+        .layer(axum::middleware::from_fn(crate::web_security::refuse_cross_site_writes))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

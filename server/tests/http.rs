@@ -90,6 +90,7 @@ async fn api_rejects_bad_input_and_stores_nothing(backend: Backend) {
         (json!({"description": "ok", "kind": "production"}), 422, "kind"),
         (json!({"description": "ok", "hpc": "a\u{0}b"}), 422, "hpc"),
         (json!({"description": 5}), 422, "description"),
+        (json!({"description": "a\u{0}b"}), 422, "description"),
     ];
     for (body, status, field) in cases {
         let res = create(&app, body.clone()).await;
@@ -110,7 +111,7 @@ async fn api_rejects_bad_input_and_stores_nothing(backend: Backend) {
     assert_eq!(res.json::<Value>().await.unwrap()["error"], true);
     assert_eq!(total(&app).await, 0, "nothing is stored on error");
 
-    for (query, field) in [("page_size=0", "page_size"), ("page_size=1001", "page_size"), ("page=0", "page"), ("order_by=owner", "order_by"), ("exp_type=x", "exp_type"), ("only_active=maybe", "only_active")] {
+    for (query, field) in [("page_size=0", "page_size"), ("page_size=1001", "page_size"), ("page=0", "page"), ("order_by=owner", "order_by"), ("exp_type=x", "exp_type"), ("only_active=maybe", "only_active"), ("query=%00ab", "query"), ("page=1&page=2", "")] {
         let res = app.client.get(app.url(&format!("/v4/experiments?{query}"))).send().await.unwrap();
         assert_eq!(res.status(), 422, "{query}");
         let err: Value = res.json().await.unwrap();
@@ -126,6 +127,9 @@ async fn api_rejects_bad_input_and_stores_nothing(backend: Backend) {
     assert_eq!(app.client.get(app.url("/v4/experiments/..%2Fetc")).send().await.unwrap().status(), 404);
     let res = app.client.patch(app.url("/v4/experiments/zzzz")).json(&json!({"description": "x"})).send().await.unwrap();
     assert_eq!(res.status(), 404);
+    let res = app.client.delete(app.url("/v4/experiments")).send().await.unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], true);
     let res = app.client.get(app.url("/v4/nothing-here")).send().await.unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(res.json::<Value>().await.unwrap()["error"], true);
@@ -137,7 +141,7 @@ async fn pages_render_with_real_statuses(backend: Backend) {
     let res = app.client.get(app.url("/experiments")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
-    assert!(html.contains("a000"));
+    assert!(html.contains(">a000</a>"), "the row links the experiment");
     assert!(html.contains("Visible &lt;b&gt;not bold&lt;/b&gt;"), "descriptions are escaped");
 
     let res = app.client.get(app.url("/experiments/a000")).send().await.unwrap();
@@ -196,6 +200,41 @@ async fn forms_work_without_javascript(backend: Backend) {
     assert!(page.contains("Edited without JS"));
 }
 
+async fn cross_site_form_posts_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let res = app
+        .client
+        .post(app.url("/api/experiments/create"))
+        .header("origin", "http://evil.example")
+        .form(&[("description", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = app
+        .client
+        .post(app.url("/api/experiments/create"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("description", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(total(&app).await, 0);
+    // The same post from the app's own origin goes through.
+    let res = app
+        .client
+        .post(app.url("/api/experiments/create"))
+        .header("origin", app.base.clone())
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("description", "mine")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(total(&app).await, 1);
+}
+
 async fn health_and_api_documents(backend: Backend) {
     let app = spawn_app(backend).await;
     let res = app.client.get(app.url("/healthz")).send().await.unwrap();
@@ -224,5 +263,6 @@ on_both_backends!(
     api_rejects_bad_input_and_stores_nothing,
     pages_render_with_real_statuses,
     forms_work_without_javascript,
+    cross_site_form_posts_are_refused,
     health_and_api_documents,
 );

@@ -52,6 +52,9 @@ async fn an_id_taken_by_another_kind_is_skipped(backend: Backend) {
     .await;
     let created = store.create_experiment(&new("d", ExperimentKind::Experiment, None), "ana", "v").await.unwrap();
     assert_eq!(created.expid, "a001");
+    // Its kind's own ids still start at t000.
+    let test = store.create_experiment(&new("d", ExperimentKind::Test, None), "ana", "v").await.unwrap();
+    assert_eq!(test.expid, "t000");
 }
 
 async fn concurrent_creations_never_share_an_id(backend: Backend) {
@@ -118,6 +121,8 @@ async fn search_filters_sort_and_page(backend: Backend) {
         ["o000"]
     );
     assert_eq!(store.list_experiments(&q(|q| q.only_active = true)).await.unwrap().total, 0);
+    execute_raw(&db, "UPDATE experiments SET status = 'RUNNING' WHERE expid = 'a001'").await;
+    assert_eq!(ids(store.list_experiments(&q(|q| q.only_active = true)).await.unwrap()), ["a001"]);
     assert_eq!(
         ids(store.list_experiments(&q(|q| { q.query = Some("e".into()); q.owner = Some("ana".into()) })).await.unwrap()),
         ["a000", "t000"]
@@ -153,9 +158,11 @@ async fn reads_and_edits_report_missing_experiments(backend: Backend) {
     assert!(matches!(store.update_description(&missing, "x").await, Err(StoreError::ExperimentNotFound(_))));
     let created = store.create_experiment(&new("first", ExperimentKind::Experiment, None), "ana", "v").await.unwrap();
     let expid = Expid::parse(&created.expid).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let updated = store.update_description(&expid, "second").await.unwrap();
     assert_eq!(updated.description, "second");
-    assert!(updated.modified_at >= created.modified_at);
+    assert!(updated.modified_at > created.modified_at);
+    assert_eq!(updated.created_at, created.created_at);
     assert_eq!(store.experiment(&expid).await.unwrap().description, "second");
 }
 

@@ -95,6 +95,12 @@ impl Description {
                 format!("{chars} characters is too long; at most {DESCRIPTION_MAX_CHARS}"),
             ));
         }
+        if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            return Err(HindcastError::invalid(
+                "description",
+                "must not contain control characters other than line breaks and tabs",
+            ));
+        }
         Ok(Self(text.to_owned()))
     }
 
@@ -174,6 +180,8 @@ mod tests {
         assert_eq!(Description::parse(" ok ").unwrap().as_str(), "ok");
         assert!(Description::parse(&"é".repeat(1000)).is_ok());
         assert!(Description::parse(&"é".repeat(1001)).is_err());
+        assert!(Description::parse("two\nlines\tand a tab").is_ok());
+        assert!(Description::parse("nul \0 inside").is_err());
     }
 
     #[test]

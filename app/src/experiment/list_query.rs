@@ -187,6 +187,9 @@ fn parse_filter(field: &str, raw: Option<&str>) -> Result<Option<String>, Hindca
             field,
             format!("too long; at most {MAX_FILTER_CHARS} characters"),
         )),
+        Some(text) if text.chars().any(char::is_control) => {
+            Err(HindcastError::invalid(field, "must not contain control characters"))
+        }
         other => Ok(other.map(str::to_owned)),
     }
 }
@@ -267,6 +270,7 @@ mod tests {
         assert!(ListQuery::parse(&params(&[("exp_type", "prod")]), false).is_err());
         assert!(ListQuery::parse(&params(&[("page", "0")]), false).is_err());
         assert!(ListQuery::parse(&params(&[("order_desc", "maybe")]), false).is_err());
+        assert!(ListQuery::parse(&params(&[("query", "a\0b")]), false).is_err());
     }
 
     #[test]

@@ -49,7 +49,8 @@ pub struct Experiment {
     pub suspended: i64,
 }
 
-/// autosubmit-api's pagination block. `page_size` is null when every item is on one page.
+/// autosubmit-api's pagination block. (autosubmit-api answers `page_size: null` for
+/// `page_size=0`, meaning "everything"; Hindcast bounds pages to 1..=1000 instead.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Pagination {

@@ -36,7 +36,7 @@ pub async fn get_experiment(expid: String) -> Result<Experiment, HindcastError> 
 /// Creates an experiment and sends the browser to its page.
 #[server(endpoint = "experiments/create")]
 pub async fn create_experiment(
-    description: String,
+    description: Option<String>,
     kind: Option<String>,
     hpc: Option<String>,
     model: Option<String>,
@@ -45,7 +45,7 @@ pub async fn create_experiment(
     with_status(async {
         let ctx = AppContext::current()?;
         let new = NewExperiment::parse(
-            &description,
+            description.as_deref().unwrap_or_default(),
             kind.as_deref(),
             hpc.as_deref(),
             model.as_deref(),
@@ -58,11 +58,14 @@ pub async fn create_experiment(
 }
 
 #[server(endpoint = "experiments/describe")]
-pub async fn update_description(expid: String, description: String) -> Result<Experiment, HindcastError> {
+pub async fn update_description(
+    expid: Option<String>,
+    description: Option<String>,
+) -> Result<Experiment, HindcastError> {
     with_status(async {
         let ctx = AppContext::current()?;
-        let expid = Expid::parse(&expid)?;
-        let description = Description::parse(&description)?;
+        let expid = Expid::parse(expid.as_deref().unwrap_or_default())?;
+        let description = Description::parse(description.as_deref().unwrap_or_default())?;
         ops::update_description(ctx.store.as_ref(), &ctx.actor(), &expid, description).await
     }.await)
 }

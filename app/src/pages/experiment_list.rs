@@ -29,9 +29,11 @@ pub fn ExperimentList() -> impl IntoView {
     let field = move |get: fn(&ListParams) -> &Option<String>| {
         move || get(&params.read()).clone().unwrap_or_default()
     };
-    let active_checked = move || params.read().only_active.as_deref().is_some_and(|v| v != "false");
+    // The form shows what the query means, as parsed, not the raw text of the URL.
+    let parsed = Memo::new(move |_| ListQuery::parse(&params.read(), false).unwrap_or_default());
+    let active_checked = move || parsed.read().only_active;
     let kind_selected = move |kind: &'static str| {
-        move || params.read().exp_type.as_deref().unwrap_or_default() == kind
+        move || parsed.read().exp_type.map_or("", ExperimentKind::as_str) == kind
     };
 
     view! {

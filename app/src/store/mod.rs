@@ -122,8 +122,18 @@ pub async fn connect(url: &str) -> Result<SharedStore, StoreError> {
 const ID_ATTEMPTS: usize = 64;
 
 /// The first id to try for a new experiment of `kind`, given the highest one stored.
+///
+/// A highest id that does not read as its kind (an imported row) is no base to count from;
+/// the kind's first id is tried instead and taken ids are skipped.
 fn first_candidate(kind: ExperimentKind, highest: Option<String>) -> Result<Expid, StoreError> {
-    match highest.and_then(|id| Expid::parse(&id).ok()) {
+    let reads_as_kind = |id: &Expid| {
+        let first = id.as_str().as_bytes()[0];
+        match kind {
+            ExperimentKind::Experiment => !ExperimentKind::is_reserved_prefix(first),
+            other => first == other.id_prefix() as u8,
+        }
+    };
+    match highest.and_then(|id| Expid::parse(&id).ok()).filter(reads_as_kind) {
         None => Ok(Expid::first_of(kind)),
         Some(id) => id.successor(kind).ok_or(StoreError::IdsExhausted(kind)),
     }

@@ -1,7 +1,7 @@
 //! API errors: `{"error": true, "error_message": "…"}` with the real HTTP status.
 
 use app::error::HindcastError;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -33,10 +33,20 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, message: rejection.body_text() }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(ErrorBody { error: true, error_message: self.message })).into_response()
     }
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError { status: StatusCode::METHOD_NOT_ALLOWED, message: "This endpoint does not take that method.".to_owned() }
 }
 
 pub async fn unknown_route() -> ApiError {

@@ -4,7 +4,7 @@ use super::error::{ApiError, ErrorBody};
 use app::context::AppContext;
 use app::error::HindcastError;
 use app::experiment::{ops, Description, Experiment, ExperimentPage, Expid, ListParams, ListQuery, NewExperiment};
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
     responses((status = 200, body = ExperimentPage), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(ctx): State<AppContext>,
-    Query(params): Query<ListParams>,
+    params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<ExperimentPage>, ApiError> {
+    let Query(params) = params?;
     let query = ListQuery::parse(&params, true)?;
     Ok(Json(ops::list(ctx.store.as_ref(), &query).await?))
 }

@@ -20,5 +20,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext) -> Router<S
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(docs::page))
         .fallback(error::unknown_route)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(context)
 }
