@@ -9,9 +9,6 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "hindcast", version)]
 struct Cli {
-    /// A TOML configuration file (also `HINDCAST_CONFIG`); environment variables override it.
-    #[arg(long, global = true, env = "HINDCAST_CONFIG")]
-    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -19,13 +16,69 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web interface and the JSON API (the default).
-    Serve,
+    Serve {
+        /// A TOML settings file (also `HINDCAST_CONFIG`); environment variables override it.
+        #[arg(long, env = "HINDCAST_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Print the job graph an Autosubmit configuration generates, storing nothing:
+    /// `{"jobs": […], "edges": [[parent, child], …]}`.
+    Graph {
+        /// The folder holding the experiment's YAML files.
+        #[arg(long)]
+        config: PathBuf,
+        /// The experiment id used in job names.
+        #[arg(long)]
+        expid: String,
+    },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let settings = match Settings::load(cli.config.as_deref()) {
+fn main() -> ExitCode {
+    // At least four workers: with fewer, Leptos' server rendering can leave a resource's
+    // future unwoken and the page hanging (seen here on 2 cores; leptos issue 4647).
+    let workers = std::thread::available_parallelism().map_or(4, |n| n.get()).max(4);
+    match tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build() {
+        Ok(runtime) => runtime.block_on(run(Cli::parse())),
+        Err(err) => {
+            eprintln!("hindcast: cannot start the async runtime: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Some(Command::Graph { config, expid }) => graph(&config, &expid),
+        Some(Command::Serve { config }) => serve(config.or_else(|| std::env::var_os("HINDCAST_CONFIG").map(PathBuf::from))).await,
+        None => serve(std::env::var_os("HINDCAST_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from)).await,
+    }
+}
+
+fn graph(dir: &std::path::Path, expid: &str) -> ExitCode {
+    let result = app::experiment::Expid::parse(expid)
+        .map_err(|e| e.to_string())
+        .and_then(|expid| {
+            let config = app::workflow::WorkflowConfig::from_dir(dir).map_err(|e| e.to_string())?;
+            app::workflow::generate(&config, expid.as_str()).map_err(|e| e.to_string())
+        });
+    match result.and_then(|graph| serde_json::to_string(&graph).map_err(|e| e.to_string())) {
+        Ok(json) => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            if writeln!(out, "{json}").is_err() {
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("hindcast graph: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve(settings_file: Option<PathBuf>) -> ExitCode {
+    let settings = match Settings::load(settings_file.as_deref()) {
         Ok(settings) => settings,
         Err(err) => {
             eprintln!("hindcast: configuration error: {err}");
@@ -33,12 +86,6 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(&settings);
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings).await,
-    }
-}
-
-async fn serve(settings: Settings) -> ExitCode {
     tracing::debug!(?settings, "configuration loaded");
     let app = match Application::build(settings).await {
         Ok(app) => app,

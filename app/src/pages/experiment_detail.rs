@@ -10,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn ExperimentDetail() -> impl IntoView {
     let params = use_params_map();
-    let expid = move || params.read().get("expid").unwrap_or_default();
+    let expid = move || params.get().get("expid").unwrap_or_default();
     let update = ServerAction::<UpdateDescription>::new();
     let experiment = Resource::new(move || (expid(), update.version().get()), |(id, _)| get_experiment(id));
     view! {

@@ -12,7 +12,9 @@ use leptos_router::hooks::use_query_map;
 pub fn ExperimentList() -> impl IntoView {
     let query_map = use_query_map();
     let params = Memo::new(move |_| {
-        let q = query_map.read();
+        // Values, not guards: holding a read guard while the reactive graph updates can
+        // deadlock server rendering on a multi-threaded runtime.
+        let q = query_map.get();
         ListParams {
             query: q.get("query"),
             only_active: q.get("only_active"),
@@ -27,13 +29,13 @@ pub fn ExperimentList() -> impl IntoView {
     });
     let page = Resource::new(move || params.get(), list_experiments);
     let field = move |get: fn(&ListParams) -> &Option<String>| {
-        move || get(&params.read()).clone().unwrap_or_default()
+        move || get(&params.get()).clone().unwrap_or_default()
     };
     // The form shows what the query means, as parsed, not the raw text of the URL.
-    let parsed = Memo::new(move |_| ListQuery::parse(&params.read(), false).unwrap_or_default());
-    let active_checked = move || parsed.read().only_active;
+    let parsed = Memo::new(move |_| ListQuery::parse(&params.get(), false).unwrap_or_default());
+    let active_checked = move || parsed.get().only_active;
     let kind_selected = move |kind: &'static str| {
-        move || parsed.read().exp_type.map_or("", ExperimentKind::as_str) == kind
+        move || parsed.get().exp_type.map_or("", ExperimentKind::as_str) == kind
     };
 
     view! {

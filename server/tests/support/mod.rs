@@ -16,13 +16,14 @@ pub enum Backend {
 }
 
 /// Runs an async test case once per backend, as `<name>::sqlite` and `<name>::postgres`.
+/// Four workers, as the server runs: with two, Leptos' server rendering can hang.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() { super::$name($crate::support::Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() { super::$name($crate::support::Backend::Postgres).await }
         }
     )*};
@@ -101,6 +102,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     }));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // A request that hangs fails its test instead of stalling the run.
+        .timeout(std::time::Duration::from_secs(20))
         .build()
         .expect("client");
     TestApp { base, client, store, db, _shutdown: tx }
