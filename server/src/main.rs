@@ -34,8 +34,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // At least four workers: with fewer, Leptos' server rendering can leave a resource's
-    // future unwoken and the page hanging (seen here on 2 cores; leptos issue 4647).
+    // At least four workers: with two, Leptos' server rendering more often leaves a
+    // resource's future unwoken and the page hanging (seen here on 2 cores; leptos issue
+    // 4647). Four makes it rarer; it does not cure it.
     let workers = std::thread::available_parallelism().map_or(4, |n| n.get()).max(4);
     match tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build() {
         Ok(runtime) => runtime.block_on(run(Cli::parse())),
