@@ -200,38 +200,24 @@ async fn forms_work_without_javascript(backend: Backend) {
     assert!(page.contains("Edited without JS"));
 }
 
+/// Posts the create form with the given request headers, as a browser would send it.
+async fn post_create_form(app: &TestApp, headers: &[(&str, &str)], description: &str) -> reqwest::StatusCode {
+    let mut request = app.client.post(app.url("/api/experiments/create"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.form(&[("description", description)]).send().await.unwrap().status()
+}
+
 async fn cross_site_form_posts_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
-    let res = app
-        .client
-        .post(app.url("/api/experiments/create"))
-        .header("origin", "http://evil.example")
-        .form(&[("description", "forged")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
-    let res = app
-        .client
-        .post(app.url("/api/experiments/create"))
-        .header("sec-fetch-site", "cross-site")
-        .form(&[("description", "forged")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
+    assert_eq!(post_create_form(&app, &[("origin", "http://evil.example")], "forged").await, 403);
+    assert_eq!(post_create_form(&app, &[("sec-fetch-site", "cross-site")], "forged").await, 403);
     assert_eq!(total(&app).await, 0);
     // The same post from the app's own origin goes through.
-    let res = app
-        .client
-        .post(app.url("/api/experiments/create"))
-        .header("origin", app.base.clone())
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("description", "mine")])
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "{}", res.status());
+    let own = [("origin", app.base.as_str()), ("sec-fetch-site", "same-origin")];
+    let status = post_create_form(&app, &own, "mine").await;
+    assert!(status.is_success(), "{status}");
     assert_eq!(total(&app).await, 1);
 }
 
