@@ -12,7 +12,6 @@ pub mod experiment;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod store;
-#[cfg(feature = "ssr")]
 pub mod workflow;
 
 pub use pages::{shell, App};

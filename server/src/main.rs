@@ -60,7 +60,7 @@ fn graph(dir: &std::path::Path, expid: &str) -> ExitCode {
         .map_err(|e| e.to_string())
         .and_then(|expid| {
             let config = app::workflow::WorkflowConfig::from_dir(dir).map_err(|e| e.to_string())?;
-            app::workflow::generate(&config, expid.as_str()).map_err(|e| e.to_string())
+            app::workflow::generate(&config, expid.as_str(), app::workflow::DEFAULT_MAX_JOBS).map_err(|e| e.to_string())
         });
     match result.and_then(|graph| serde_json::to_string(&graph).map_err(|e| e.to_string())) {
         Ok(json) => {

@@ -177,11 +177,11 @@ impl ListQuery {
     }
 }
 
-fn blank_to_none(raw: Option<&str>) -> Option<&str> {
+pub(crate) fn blank_to_none(raw: Option<&str>) -> Option<&str> {
     raw.map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn parse_filter(field: &str, raw: Option<&str>) -> Result<Option<String>, HindcastError> {
+pub(crate) fn parse_filter(field: &str, raw: Option<&str>) -> Result<Option<String>, HindcastError> {
     match blank_to_none(raw) {
         Some(text) if text.chars().count() > MAX_FILTER_CHARS => Err(HindcastError::invalid(
             field,
@@ -194,7 +194,7 @@ fn parse_filter(field: &str, raw: Option<&str>) -> Result<Option<String>, Hindca
     }
 }
 
-fn parse_number(field: &str, raw: Option<&str>, default: u32) -> Result<u32, HindcastError> {
+pub(crate) fn parse_number(field: &str, raw: Option<&str>, default: u32) -> Result<u32, HindcastError> {
     match blank_to_none(raw) {
         None => Ok(default),
         Some(text) => text.parse::<i64>().ok().and_then(|n| u32::try_from(n.max(0)).ok()).ok_or_else(|| {
@@ -203,7 +203,7 @@ fn parse_number(field: &str, raw: Option<&str>, default: u32) -> Result<u32, Hin
     }
 }
 
-fn parse_bool(field: &str, raw: Option<&str>, default: bool) -> Result<bool, HindcastError> {
+pub(crate) fn parse_bool(field: &str, raw: Option<&str>, default: bool) -> Result<bool, HindcastError> {
     match blank_to_none(raw).map(str::to_ascii_lowercase).as_deref() {
         None => Ok(default),
         Some("true" | "1" | "yes" | "on") => Ok(true),

@@ -4,7 +4,7 @@
 
 mod expid;
 mod fields;
-mod list_query;
+pub(crate) mod list_query;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod ops;

@@ -35,8 +35,7 @@ impl WorkflowConfig {
         files.sort_by(|a, b| a.0.cmp(b.0));
         let mut root = Mapping::new();
         for (name, text) in files {
-            let value: Value = serde_yaml::from_str(text)
-                .map_err(|e| ConfigError::Yaml { file: name.to_owned(), message: e.to_string() })?;
+            let value: Value = serde_yaml::from_str(text).map_err(|e| yaml_error(name, &e))?;
             match value {
                 Value::Mapping(map) => merge(&mut root, map),
                 Value::Null => {}
@@ -112,6 +111,20 @@ pub(crate) fn scalar_text(value: &Value) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
+/// Names the file, line and column of a YAML syntax error.
+fn yaml_error(file: &str, err: &serde_yaml::Error) -> ConfigError {
+    let message = err.to_string();
+    // serde_yaml ends its text with "at line L column C"; say it once, in front.
+    let reason = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    match err.location() {
+        Some(at) => ConfigError::Yaml {
+            file: file.to_owned(),
+            message: format!("line {} column {}: {reason}", at.line(), at.column()),
+        },
+        None => ConfigError::Yaml { file: file.to_owned(), message: reason },
+    }
+}
+
 fn merge(into: &mut Mapping, from: Mapping) {
     for (key, value) in from {
         match (into.get_mut(&key), value) {
@@ -140,7 +153,9 @@ mod tests {
 
     #[test]
     fn invalid_yaml_names_the_file() {
-        let err = WorkflowConfig::from_files([("jobs.yml", "JOBS: [unclosed")]).unwrap_err();
-        assert!(err.to_string().starts_with("jobs.yml"));
+        let err = WorkflowConfig::from_files([("jobs.yml", "JOBS:\n  SIM:\n    RUNNING: [chunk\n")]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("jobs.yml is not valid YAML: line "), "{text}");
+        assert!(text.contains("column"), "{text}");
     }
 }

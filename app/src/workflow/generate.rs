@@ -20,6 +20,9 @@ pub struct GraphJob {
     pub platform: String,
     pub priority: i64,
     pub retrials: i64,
+    /// `HH:MM`, as configured; `None` leaves it to the platform.
+    pub wallclock: Option<String>,
+    pub processors: String,
 }
 
 /// Jobs sorted by name and `[parent, child]` edges sorted.
@@ -43,6 +46,8 @@ struct Section {
     dependencies: Vec<Dependency>,
     platform: String,
     retrials: i64,
+    wallclock: Option<String>,
+    processors: String,
 }
 
 struct Dependency {
@@ -54,7 +59,11 @@ struct Dependency {
 /// Keys of a section that this generator does not implement yet; refused, not ignored.
 const NOT_YET: [&str; 7] = ["SPLITS", "FREQUENCY", "SYNCHRONIZE", "DELAY", "CHUNKS_FROM", "SPLITS_FROM", "WHEN"];
 
-pub fn generate(config: &WorkflowConfig, expid: &str) -> Result<Graph, ConfigError> {
+/// The largest graph generated unless the server is configured otherwise.
+pub const DEFAULT_MAX_JOBS: u64 = 1_000_000;
+
+/// Generates the graph; refuses (before building anything) a graph of more than `max_jobs`.
+pub fn generate(config: &WorkflowConfig, expid: &str, max_jobs: u64) -> Result<Graph, ConfigError> {
     let dates = list(config, "EXPERIMENT.DATELIST");
     for date in &dates {
         let digits = date.len() >= 8 && date.len() <= 14 && date.bytes().all(|b| b.is_ascii_digit());
@@ -68,6 +77,9 @@ pub fn generate(config: &WorkflowConfig, expid: &str) -> Result<Graph, ConfigErr
     let members = list(config, "EXPERIMENT.MEMBERS");
     let chunk_first = number(config, "EXPERIMENT.CHUNKINI")?.unwrap_or(1).max(1);
     let chunk_last = number(config, "EXPERIMENT.NUMCHUNKS")?.unwrap_or(0);
+    if config.get("EXPERIMENT.NUMCHUNKS").is_some() && chunk_last <= 0 {
+        return Err(ConfigError::invalid("EXPERIMENT.NUMCHUNKS", format!("is {chunk_last}; it must be 1 or more")));
+    }
     let default_platform = config.text("DEFAULT.HPCARCH").unwrap_or_else(|| "LOCAL".into());
     let default_retrials = number(config, "CONFIG.RETRIALS")?.unwrap_or(0);
     let sections = config
@@ -105,6 +117,24 @@ pub fn generate(config: &WorkflowConfig, expid: &str) -> Result<Graph, ConfigErr
         }
     }
 
+    let chunks = u64::try_from(chunk_last - chunk_first + 1).unwrap_or(0);
+    let (d, m) = (dates.len() as u64, members.len() as u64);
+    let planned: u64 = sections
+        .iter()
+        .map(|s| match s.running {
+            Running::Once => 1,
+            Running::Date => d,
+            Running::Member => d.saturating_mul(m),
+            Running::Chunk => d.saturating_mul(m).saturating_mul(chunks),
+        })
+        .fold(0, u64::saturating_add);
+    if planned > max_jobs {
+        return Err(ConfigError::invalid(
+            "EXPERIMENT",
+            format!("this configuration makes {planned} jobs; at most {max_jobs} are allowed"),
+        ));
+    }
+
     // Jobs, section by section, in the order Autosubmit gives them priorities.
     let mut jobs: Vec<GraphJob> = Vec::new();
     let mut by_section: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -131,6 +161,8 @@ pub fn generate(config: &WorkflowConfig, expid: &str) -> Result<Graph, ConfigErr
                 platform: section.platform.clone(),
                 priority: priority as i64,
                 retrials: section.retrials,
+                wallclock: section.wallclock.clone(),
+                processors: section.processors.clone(),
             });
         };
         match section.running {
@@ -143,8 +175,13 @@ pub fn generate(config: &WorkflowConfig, expid: &str) -> Result<Graph, ConfigErr
         }
     }
 
-    // Every parent each job asked for.
+    // Every parent each job asked for, found through an index of each section's jobs by
+    // (date, member, chunk) so that large graphs cost time proportional to their edges.
     let section_of: HashMap<&str, &Section> = sections.iter().map(|s| (s.name.as_str(), s)).collect();
+    let mut index: HashMap<JobKey<'_>, Vec<usize>> = HashMap::with_capacity(jobs.len());
+    for (i, job) in jobs.iter().enumerate() {
+        index.entry((job.section.as_str(), job.date.as_deref(), job.member.as_deref(), job.chunk)).or_default().push(i);
+    }
     let mut parents: Vec<Vec<usize>> = vec![Vec::new(); jobs.len()];
     for (child, job) in jobs.iter().enumerate() {
         let section = section_of[job.section.as_str()];
@@ -156,22 +193,25 @@ pub fn generate(config: &WorkflowConfig, expid: &str) -> Result<Graph, ConfigErr
                 (offset, Some(chunk)) if parent_running == Running::Chunk => Some(chunk + offset),
                 _ => continue,
             };
-            for &candidate in &by_section[dep.section.as_str()] {
-                let parent = &jobs[candidate];
-                let agrees = |mine: &Option<String>, theirs: &Option<String>| {
-                    mine.is_none() || theirs.is_none() || mine == theirs
-                };
-                let chunk_agrees = chunk.is_none() || parent.chunk.is_none() || parent.chunk == chunk;
-                if candidate != child
-                    && agrees(&job.date, &parent.date)
-                    && agrees(&job.member, &parent.member)
-                    && chunk_agrees
-                    && !parents[child].contains(&candidate)
-                {
-                    parents[child].push(candidate);
-                }
+            let found = &mut parents[child];
+            match exact_key(dep.section.as_str(), parent_running, job, chunk) {
+                Some(key) => found.extend(index.get(&key).into_iter().flatten().copied().filter(|&p| p != child)),
+                // The child lacks a coordinate the parents have: every parent agreeing on the
+                // coordinates it does have (e.g. a once job after every chunk).
+                None => found.extend(by_section[dep.section.as_str()].iter().copied().filter(|&p| {
+                    let parent = &jobs[p];
+                    let agrees = |mine: &Option<String>, theirs: &Option<String>| {
+                        mine.is_none() || theirs.is_none() || mine == theirs
+                    };
+                    p != child
+                        && agrees(&job.date, &parent.date)
+                        && agrees(&job.member, &parent.member)
+                        && (chunk.is_none() || parent.chunk.is_none() || parent.chunk == chunk)
+                })),
             }
         }
+        parents[child].sort_unstable();
+        parents[child].dedup();
     }
 
     // A job that asked for parents and got none is dropped (DELETE_WHEN_EDGELESS).
@@ -188,12 +228,23 @@ pub fn generate(config: &WorkflowConfig, expid: &str) -> Result<Graph, ConfigErr
     let pruned: Vec<Vec<usize>> = parents
         .iter()
         .map(|mine| {
-            mine.iter()
-                .copied()
-                .filter(|&p| !mine.iter().any(|&q| q != p && parents[q].contains(&p)))
-                .collect()
+            let mut redundant: Vec<usize> = mine
+                .iter()
+                .flat_map(|&q| parents[q].iter().copied().filter(move |&p| p != q))
+                .filter(|p| mine.binary_search(p).is_ok())
+                .collect();
+            redundant.sort_unstable();
+            mine.iter().copied().filter(|p| redundant.binary_search(p).is_err()).collect()
         })
         .collect();
+
+    if let Some(job) = first_job_on_a_cycle(&pruned, &keep) {
+        let section = &jobs[job].section;
+        return Err(ConfigError::invalid(
+            format!("JOBS.{section}.DEPENDENCIES"),
+            format!("the dependencies form a cycle through job {}", jobs[job].name),
+        ));
+    }
 
     let mut edges = Vec::new();
     for (child, list) in pruned.iter().enumerate() {
@@ -216,6 +267,45 @@ pub fn generate(config: &WorkflowConfig, expid: &str) -> Result<Graph, ConfigErr
     kept.sort_by(|a, b| a.name.cmp(&b.name));
     edges.sort();
     Ok(Graph { jobs: kept, edges })
+}
+
+/// A job that cannot be ordered after its parents (Kahn's algorithm), if there is a cycle.
+fn first_job_on_a_cycle(parents: &[Vec<usize>], keep: &[bool]) -> Option<usize> {
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); parents.len()];
+    let mut waiting: Vec<usize> = parents.iter().map(Vec::len).collect();
+    for (child, list) in parents.iter().enumerate() {
+        for &parent in list {
+            children[parent].push(child);
+        }
+    }
+    let mut ready: Vec<usize> = (0..parents.len()).filter(|&j| keep[j] && waiting[j] == 0).collect();
+    let mut ordered = vec![false; parents.len()];
+    while let Some(job) = ready.pop() {
+        ordered[job] = true;
+        for &child in &children[job] {
+            waiting[child] -= 1;
+            if waiting[child] == 0 {
+                ready.push(child);
+            }
+        }
+    }
+    (0..parents.len()).find(|&j| keep[j] && !ordered[j])
+}
+
+/// A job's place in the index: section, date, member, chunk.
+type JobKey<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<i64>);
+
+/// The one index key holding a dependency's parents, when the child knows every coordinate
+/// the parent section has (parents of other sections have none of the missing ones).
+fn exact_key<'a>(section: &'a str, running: Running, child: &'a GraphJob, chunk: Option<i64>) -> Option<JobKey<'a>> {
+    let date = child.date.as_deref();
+    let member = child.member.as_deref();
+    match running {
+        Running::Once => Some((section, None, None, None)),
+        Running::Date => Some((section, Some(date?), None, None)),
+        Running::Member => Some((section, Some(date?), Some(member?), None)),
+        Running::Chunk => Some((section, Some(date?), Some(member?), Some(chunk?))),
+    }
 }
 
 fn running_name(running: Running) -> &'static str {
@@ -276,6 +366,8 @@ fn parse_section(name: String, map: &Mapping, default_platform: &str, default_re
         running,
         dependencies,
         retrials,
+        wallclock: text("WALLCLOCK"),
+        processors: text("PROCESSORS").unwrap_or_else(|| "1".to_owned()),
     })
 }
 
@@ -295,7 +387,7 @@ mod tests {
 
     fn graph(jobs_yml: &str) -> Result<Graph, ConfigError> {
         let expdef = "EXPERIMENT:\n  DATELIST: '20000101'\n  MEMBERS: fc0\n  NUMCHUNKS: 2\n";
-        generate(&WorkflowConfig::from_files([("expdef.yml", expdef), ("jobs.yml", jobs_yml)]).unwrap(), "a000")
+        generate(&WorkflowConfig::from_files([("expdef.yml", expdef), ("jobs.yml", jobs_yml)]).unwrap(), "a000", DEFAULT_MAX_JOBS)
     }
 
     #[test]
@@ -312,5 +404,21 @@ mod tests {
         assert!(err.to_string().contains("JOBS.A.DEPENDENCIES"), "{err}");
         let err = graph("JOBS:\n  A:\n    RUNNING: chunk\n    SPLITS: 2\n").unwrap_err();
         assert!(matches!(err, ConfigError::Unsupported { .. }));
+    }
+
+    #[test]
+    fn cycles_numchunks_and_the_job_cap_are_refused_naming_the_key() {
+        let err = graph("JOBS:\n  A:\n    DEPENDENCIES: B\n  B:\n    DEPENDENCIES: A\n").unwrap_err();
+        assert!(err.to_string().starts_with("JOBS.A.DEPENDENCIES: the dependencies form a cycle"), "{err}");
+        let config = |chunks: i64| {
+            let expdef = format!("EXPERIMENT:\n  DATELIST: '20000101'\n  MEMBERS: fc0 fc1\n  NUMCHUNKS: {chunks}\n");
+            WorkflowConfig::from_files([("expdef.yml", expdef.as_str()), ("jobs.yml", "JOBS:\n  SIM:\n    RUNNING: chunk\n")])
+                .unwrap()
+        };
+        let err = generate(&config(0), "a000", DEFAULT_MAX_JOBS).unwrap_err();
+        assert!(err.to_string().starts_with("EXPERIMENT.NUMCHUNKS"), "{err}");
+        let err = generate(&config(10), "a000", 19).unwrap_err();
+        assert_eq!(err.to_string(), "EXPERIMENT: this configuration makes 20 jobs; at most 19 are allowed");
+        assert_eq!(generate(&config(10), "a000", 20).unwrap().jobs.len(), 20);
     }
 }

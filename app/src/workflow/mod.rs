@@ -1,13 +1,56 @@
-//! Workflows: Autosubmit 4 configurations and the job graph generated from them.
+//! Workflows: Autosubmit 4 configurations, the job graph generated from them, and the jobs
+//! as the views read them. Types shared with the browser are here; parsing, generation and
+//! the domain operations are server-only.
 //!
-//! This first part covers what the `tiny`, `classic` and `once_dag` reference cases use:
-//! DATELIST/MEMBERS/NUMCHUNKS/CHUNKINI, sections running once/date/member/chunk, string-form
-//! DEPENDENCIES with chunk offsets (`SIM-1`), Autosubmit's one-hop pruning of redundant edges
-//! and deletion of jobs left without the parents they asked for. Anything else is refused
-//! with an error naming it, never silently ignored.
+//! Generation covers DATELIST/MEMBERS/NUMCHUNKS/CHUNKINI, sections running
+//! once/date/member/chunk, string-form DEPENDENCIES with chunk offsets (`SIM-1`), Autosubmit's
+//! one-hop pruning of redundant edges and deletion of jobs left without the parents they asked
+//! for. Anything else is refused with an error naming it, never silently ignored.
 
+mod config_files;
+mod jobs;
+pub mod server_fns;
+mod status;
+
+pub use config_files::{check_file_name, ConfigFiles, MAX_CONFIG_BYTES};
+pub use jobs::{
+    Job, JobLink, JobPage, JobParams, JobQuery, JobSortKey, JobSummary, JobView, NamePattern, StatusCount,
+    GUI_JOB_PAGE_SIZE,
+};
+pub use status::JobStatus;
+
+use serde::{Deserialize, Serialize};
+
+/// What a generation did (or, as a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GenerateOutcome {
+    pub dry_run: bool,
+    pub jobs: u64,
+    pub edges: u64,
+    /// Jobs that kept a status from the previous graph (COMPLETED, FAILED, …).
+    pub kept_statuses: u64,
+    /// The graph version after this generation (unchanged by a dry run).
+    pub graph_version: i64,
+    /// Jobs per section, in the configuration's order.
+    pub sections: Vec<SectionCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SectionCount {
+    pub section: String,
+    pub jobs: u64,
+}
+
+#[cfg(feature = "ssr")]
 mod config;
+#[cfg(feature = "ssr")]
 mod generate;
+#[cfg(feature = "ssr")]
+pub mod ops;
 
+#[cfg(feature = "ssr")]
 pub use config::{ConfigError, WorkflowConfig};
-pub use generate::{generate, Graph, GraphJob};
+#[cfg(feature = "ssr")]
+pub use generate::{generate, Graph, GraphJob, DEFAULT_MAX_JOBS};
