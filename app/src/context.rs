@@ -3,6 +3,7 @@
 use crate::actor::Actor;
 use crate::error::HindcastError;
 use crate::store::SharedStore;
+use crate::workflow::ops::WorkflowLimits;
 use leptos::prelude::*;
 
 #[derive(Clone)]
@@ -10,6 +11,7 @@ pub struct AppContext {
     pub store: SharedStore,
     /// Who acts when nobody has logged in (the only case until login exists).
     pub local_actor: Actor,
+    pub limits: WorkflowLimits,
 }
 
 impl AppContext {

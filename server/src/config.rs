@@ -32,6 +32,8 @@ pub struct Settings {
     /// The user who acts while Hindcast has no login (owner of what is created).
     pub local_user: String,
     pub log_format: LogFormat,
+    /// The most jobs one experiment's graph may have (`HINDCAST_MAX_JOBS`).
+    pub max_jobs: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +57,7 @@ struct FileLayer {
     leptos_output_name: Option<String>,
     hindcast_local_user: Option<String>,
     hindcast_log_format: Option<String>,
+    hindcast_max_jobs: Option<u64>,
 }
 
 impl Settings {
@@ -99,6 +102,13 @@ impl Settings {
             .or(layer.hindcast_local_user)
             .or_else(|| env("USER"))
             .unwrap_or_else(|| "local".to_owned());
+        let max_jobs = match env("HINDCAST_MAX_JOBS") {
+            Some(text) => text.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
+                name: "HINDCAST_MAX_JOBS",
+                message: format!("'{text}' is not a positive whole number"),
+            })?,
+            None => layer.hindcast_max_jobs.unwrap_or(app::workflow::DEFAULT_MAX_JOBS),
+        };
         Ok(Self {
             database_url: SecretString::from(pick("DATABASE_URL", layer.database_url, DEFAULT_DATABASE_URL)),
             site_addr,
@@ -110,6 +120,7 @@ impl Settings {
             output_name: pick("LEPTOS_OUTPUT_NAME", layer.leptos_output_name, BUILT_OUTPUT_NAME.unwrap_or("hindcast")),
             local_user,
             log_format,
+            max_jobs,
         })
     }
 

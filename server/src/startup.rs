@@ -3,6 +3,7 @@
 use crate::{api, config::Settings};
 use app::actor::Actor;
 use app::context::AppContext;
+use app::workflow::ops::WorkflowLimits;
 use app::store::{self, SharedStore, StoreError};
 use app::{shell, App};
 use axum::body::Body;
@@ -42,7 +43,11 @@ impl Application {
         let listener = TcpListener::bind(settings.site_addr)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.site_addr, source })?;
-        let context = AppContext { store: store.clone(), local_actor: Actor::local(&settings.local_user) };
+        let context = AppContext {
+            store: store.clone(),
+            local_actor: Actor::local(&settings.local_user),
+            limits: WorkflowLimits { max_jobs: settings.max_jobs },
+        };
         let router = router(&settings, context);
         Ok(Self { listener, router, store })
     }

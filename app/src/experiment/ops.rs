@@ -59,6 +59,12 @@ pub fn to_domain_error(err: StoreError) -> HindcastError {
         StoreError::ExperimentNotFound(expid) => {
             HindcastError::NotFound(format!("Experiment with expid '{expid}' not found."))
         }
+        StoreError::JobNotFound(expid, name) => {
+            HindcastError::NotFound(format!("Job with name '{name}' not found in experiment '{expid}'"))
+        }
+        StoreError::ExperimentRunning(expid) => HindcastError::Conflict(format!(
+            "Experiment {expid} is running; stop it before generating its graph again."
+        )),
         StoreError::IdsExhausted(kind) => {
             HindcastError::Conflict(format!("No free experiment id is left for kind {kind}."))
         }

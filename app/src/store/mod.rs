@@ -2,12 +2,18 @@
 //! (SQLite by default, PostgreSQL when a team outgrows one machine). The backend is chosen
 //! from the `DATABASE_URL` scheme; each has its own migrations under `migrations/<backend>/`.
 
+mod job_sql;
 mod postgres;
 mod sql;
 mod sqlite;
+mod workflow;
+mod workflow_impl;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use workflow::{
+    ConfigFileRecord, GraphRows, JobRecord, JobRecordPage, LinkRecord, StoredGraph, SummaryRecord, WorkflowStore,
+};
 
 use crate::experiment::{Expid, ExperimentKind, ListQuery, NewExperiment};
 use async_trait::async_trait;
@@ -18,6 +24,10 @@ use std::sync::Arc;
 pub enum StoreError {
     #[error("experiment {0} not found")]
     ExperimentNotFound(Expid),
+    #[error("job {1} not found in experiment {0}")]
+    JobNotFound(Expid, String),
+    #[error("experiment {0} is running")]
+    ExperimentRunning(Expid),
     #[error("no experiment ids left for kind {0}")]
     IdsExhausted(ExperimentKind),
     #[error("unsupported database URL '{0}': use sqlite://… or postgres://…")]
@@ -103,7 +113,11 @@ pub trait ExperimentStore: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 }
 
-pub type SharedStore = Arc<dyn ExperimentStore>;
+/// Everything the application stores, behind one object.
+pub trait Store: ExperimentStore + WorkflowStore {}
+impl<T: ExperimentStore + WorkflowStore> Store for T {}
+
+pub type SharedStore = Arc<dyn Store>;
 
 /// Opens the store named by `url`, creating a SQLite file (and its folder) if missing, and
 /// runs the backend's migrations.

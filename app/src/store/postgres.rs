@@ -33,6 +33,10 @@ impl PostgresStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
 }
 
 #[async_trait]
@@ -138,3 +142,9 @@ impl ExperimentStore for PostgresStore {
         "postgres"
     }
 }
+
+super::workflow_impl::impl_workflow_store!(
+    PostgresStore,
+    Dialect::Postgres,
+    kept_table: "CREATE TEMP TABLE IF NOT EXISTS kept_statuses (name TEXT PRIMARY KEY, status INTEGER NOT NULL)"
+);

@@ -43,6 +43,11 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+
+    /// IMMEDIATE takes the write lock at once: writers queue instead of failing to upgrade.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
 }
 
 #[async_trait]
@@ -54,9 +59,8 @@ impl ExperimentStore for SqliteStore {
         owner: &str,
         version: &str,
     ) -> Result<ExperimentRecord, StoreError> {
-        // IMMEDIATE takes the write lock first, so allocations from several connections
-        // queue instead of reading the same highest id.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Allocations from several connections queue instead of reading the same highest id.
+        let mut tx = self.begin_write().await?;
         let highest: Option<String> = sqlx::query_scalar(sql::HIGHEST_ID_OF_KIND)
             .bind(new.kind.as_str())
             .fetch_optional(&mut *tx)
@@ -144,3 +148,9 @@ impl ExperimentStore for SqliteStore {
         "sqlite"
     }
 }
+
+super::workflow_impl::impl_workflow_store!(
+    SqliteStore,
+    Dialect::Sqlite,
+    kept_table: "CREATE TEMP TABLE IF NOT EXISTS kept_statuses (name TEXT PRIMARY KEY, status INTEGER NOT NULL) WITHOUT ROWID"
+);

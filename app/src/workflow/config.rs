@@ -88,6 +88,11 @@ impl WorkflowConfig {
         scalar_text(self.get(path)?)
     }
 
+    /// The whole merged configuration as JSON (mapping keys become text).
+    pub fn to_json(&self) -> serde_json::Value {
+        yaml_to_json(&Value::Mapping(self.root.clone()))
+    }
+
     /// The job sections in the order they are written.
     pub fn sections(&self) -> Vec<(String, &Mapping)> {
         self.get("JOBS")
@@ -98,6 +103,21 @@ impl WorkflowConfig {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+fn yaml_to_json(value: &Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Number(n) => serde_json::to_value(n).unwrap_or(Json::Null),
+        Value::String(s) => Json::String(s.clone()),
+        Value::Sequence(items) => Json::Array(items.iter().map(yaml_to_json).collect()),
+        Value::Mapping(map) => Json::Object(
+            map.iter().map(|(k, v)| (scalar_text(k).unwrap_or_default(), yaml_to_json(v))).collect(),
+        ),
+        Value::Tagged(tagged) => yaml_to_json(&tagged.value),
     }
 }
 

@@ -99,6 +99,6 @@ pub async fn update(
 }
 
 /// A malformed id in a path cannot name an experiment: answer as autosubmit-api does, 404.
-fn parse_path_expid(raw: &str) -> Result<Expid, HindcastError> {
+pub(super) fn parse_path_expid(raw: &str) -> Result<Expid, HindcastError> {
     Expid::parse(raw).map_err(|_| HindcastError::NotFound(format!("Experiment with expid '{raw}' not found.")))
 }

@@ -5,18 +5,35 @@ mod docs;
 mod error;
 mod experiments;
 mod openapi;
+mod workflow;
 
 pub use error::{ApiError, ErrorBody};
 pub use openapi::ApiDoc;
 
 use app::context::AppContext;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 
 pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext) -> Router<S> {
     Router::new()
         .route("/experiments", get(experiments::list).post(experiments::create))
-        .route("/experiments/{expid}", get(experiments::detail).patch(experiments::update))
+        .route(
+            "/experiments/{expid}",
+            get(experiments::detail).patch(experiments::update).post(workflow::action),
+        )
+        .route(
+            "/experiments/{expid}/config",
+            // 2 MB of YAML grows when escaped into JSON; the domain enforces the 2 MB itself.
+            get(workflow::config).put(workflow::save_config).layer(DefaultBodyLimit::max(8 * 1024 * 1024)),
+        )
+        .route("/experiments/{expid}/filesystem-config", get(workflow::merged_config))
+        .route("/experiments/{expid}/summary", get(workflow::summary))
+        .route("/experiments/{expid}/jobs", get(workflow::jobs))
+        .route("/experiments/{expid}/jobs.csv", get(workflow::jobs_csv))
+        .route("/experiments/{expid}/jobs/{job_name}", get(workflow::job))
+        .route("/experiments/{expid}/jobs/{job_name}/parents", get(workflow::parents))
+        .route("/experiments/{expid}/jobs/{job_name}/children", get(workflow::children))
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(docs::page))
         .fallback(error::unknown_route)

@@ -1,15 +1,22 @@
 //! The OpenAPI document, generated from the handlers and types themselves.
 
-use super::{error::ErrorBody, experiments};
+use super::{error::ErrorBody, experiments, workflow};
 use axum::Json;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Hindcast API", description = "Experiments and workflows. Compatible with autosubmit-api 4.2.0 where the endpoint exists."),
-    paths(experiments::list, experiments::detail, experiments::create, experiments::update),
+    paths(
+        experiments::list, experiments::detail, experiments::create, experiments::update,
+        workflow::config, workflow::save_config, workflow::merged_config, workflow::action, workflow::jobs,
+        workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary
+    ),
     components(schemas(ErrorBody, experiments::CreateExperimentBody, experiments::UpdateExperimentBody)),
-    tags((name = "experiments", description = "The experiment catalogue"))
+    tags(
+        (name = "experiments", description = "The experiment catalogue"),
+        (name = "workflow", description = "Configuration, graph generation and jobs")
+    )
 )]
 pub struct ApiDoc;
 

@@ -81,16 +81,55 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    /// GET `path`, expecting `status`; the JSON body.
+    pub async fn get_json(&self, path: &str, status: u16) -> serde_json::Value {
+        let res = self.client.get(self.url(path)).send().await.expect("request");
+        assert_eq!(res.status().as_u16(), status, "GET {path}");
+        res.json().await.expect("JSON body")
+    }
+}
+
+/// The configuration files of a reference case (`tests/data/autosubmit-cases/<case>`).
+pub fn case_files(case: &str) -> serde_json::Map<String, serde_json::Value> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/autosubmit-cases").join(case);
+    let mut files = serde_json::Map::new();
+    for entry in std::fs::read_dir(dir).expect("case folder") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|x| x == "yml") {
+            let name = path.file_name().expect("name").to_string_lossy().into_owned();
+            files.insert(name, std::fs::read_to_string(&path).expect("read").into());
+        }
+    }
+    files
+}
+
+/// The expected graph of a reference case, as real Autosubmit generated it.
+pub fn expected_graph(case: &str) -> serde_json::Value {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/autosubmit-cases").join(case);
+    let plain = dir.join("expected_graph.json");
+    if plain.exists() {
+        serde_json::from_str(&std::fs::read_to_string(plain).expect("read")).expect("JSON")
+    } else {
+        let gz = std::fs::File::open(dir.join("expected_graph.json.gz")).expect("open");
+        serde_json::from_reader(flate2::read::GzDecoder::new(gz)).expect("JSON")
+    }
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// As `spawn_app`, with more environment variables for the settings.
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
     let db = fresh_database(backend).await;
     let url = db.url.clone();
+    let extra: Vec<(String, String)> = extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let settings = Settings::load_from(None, move |name| match name {
         "DATABASE_URL" => Some(url.clone()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
         "HINDCAST_LOCAL_USER" => Some("tester".to_owned()),
-        _ => None,
+        other => extra.iter().find(|(k, _)| k == other).map(|(_, v)| v.clone()),
     })
     .expect("settings");
     let app = Application::build(settings).await.expect("application builds");
