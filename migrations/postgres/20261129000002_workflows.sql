@@ -1,6 +1,5 @@
 -- Workflows: each experiment's Autosubmit configuration files and the job graph generated
--- from them. A graph is replaced as a whole by each generation; `graph_version` counts them
--- so caches (e.g. graph layouts) know when they are stale.
+-- from them. `graph_version` counts generations so caches know when they are stale.
 ALTER TABLE experiments ADD COLUMN graph_version BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE experiments ADD COLUMN generated_at TIMESTAMPTZ;
 
@@ -12,39 +11,24 @@ CREATE TABLE experiment_config_files (
     PRIMARY KEY (experiment_id, name)
 );
 
--- `number` is the job's position in the generated graph (jobs sorted by name); edges refer to
--- jobs by number so storing a graph needs no lookups.
-CREATE TABLE jobs (
-    experiment_id BIGINT      NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+-- The generated graph, written whole by each generation and read whole into a cache (see
+-- the SQLite migration and `app/src/workflow/snapshot.rs`).
+CREATE TABLE job_graphs (
+    experiment_id BIGINT PRIMARY KEY REFERENCES experiments (id) ON DELETE CASCADE,
+    graph_version BIGINT NOT NULL,
+    jobs          BIGINT NOT NULL,
+    edges         BIGINT NOT NULL,
+    body          BYTEA  NOT NULL
+);
+
+-- What changes while a workflow runs: one row per job of the current graph, by job number.
+CREATE TABLE job_states (
+    experiment_id BIGINT      NOT NULL,
     number        INTEGER     NOT NULL,
-    name          TEXT        NOT NULL,
-    section       TEXT        NOT NULL,
-    date          TEXT,
-    member        TEXT,
-    chunk         BIGINT,
-    split         BIGINT,
-    splits        BIGINT,
     status        INTEGER     NOT NULL,
-    running       TEXT        NOT NULL,
-    platform      TEXT        NOT NULL,
-    priority      BIGINT      NOT NULL,
-    retrials      BIGINT      NOT NULL,
-    wallclock     TEXT,
-    processors    TEXT        NOT NULL,
     submitted_at  TIMESTAMPTZ,
     started_at    TIMESTAMPTZ,
     finished_at   TIMESTAMPTZ,
     PRIMARY KEY (experiment_id, number)
 );
-CREATE UNIQUE INDEX jobs_by_name ON jobs (experiment_id, name);
-CREATE INDEX jobs_by_status ON jobs (experiment_id, status);
-
-CREATE TABLE job_edges (
-    experiment_id BIGINT  NOT NULL,
-    parent        INTEGER NOT NULL,
-    child         INTEGER NOT NULL,
-    PRIMARY KEY (experiment_id, parent, child),
-    FOREIGN KEY (experiment_id, parent) REFERENCES jobs (experiment_id, number) ON DELETE CASCADE,
-    FOREIGN KEY (experiment_id, child) REFERENCES jobs (experiment_id, number) ON DELETE CASCADE
-);
-CREATE INDEX job_edges_by_child ON job_edges (experiment_id, child, parent);
+CREATE INDEX job_states_by_status ON job_states (experiment_id, status);

@@ -1,6 +1,5 @@
 -- Workflows: each experiment's Autosubmit configuration files and the job graph generated
--- from them. A graph is replaced as a whole by each generation; `graph_version` counts them
--- so caches (e.g. graph layouts) know when they are stale.
+-- from them. `graph_version` counts generations so caches know when they are stale.
 ALTER TABLE experiments ADD COLUMN graph_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE experiments ADD COLUMN generated_at TEXT;
 
@@ -12,39 +11,27 @@ CREATE TABLE experiment_config_files (
     PRIMARY KEY (experiment_id, name)
 ) WITHOUT ROWID;
 
--- `number` is the job's position in the generated graph (jobs sorted by name); edges refer to
--- jobs by number so storing a graph needs no lookups.
-CREATE TABLE jobs (
-    experiment_id INTEGER NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+-- The generated graph, written whole by each generation and read whole into a cache: every
+-- job's fixed attributes (name, section, date, member, chunk, …) and every edge, encoded as
+-- described in `app/src/workflow/snapshot.rs`. Storing 100k jobs as rows with their indexes
+-- costs seconds; one value costs milliseconds, and every view reads the graph whole anyway.
+CREATE TABLE job_graphs (
+    experiment_id INTEGER PRIMARY KEY REFERENCES experiments (id) ON DELETE CASCADE,
+    graph_version INTEGER NOT NULL,
+    jobs          INTEGER NOT NULL,
+    edges         INTEGER NOT NULL,
+    body          BLOB    NOT NULL
+);
+
+-- What changes while a workflow runs: one row per job of the current graph, keyed by the
+-- job's number (its position in the graph, jobs sorted by name). Replaced with the graph.
+CREATE TABLE job_states (
+    experiment_id INTEGER NOT NULL,
     number        INTEGER NOT NULL,
-    name          TEXT    NOT NULL,
-    section       TEXT    NOT NULL,
-    date          TEXT,
-    member        TEXT,
-    chunk         INTEGER,
-    split         INTEGER,
-    splits        INTEGER,
     status        INTEGER NOT NULL,
-    running       TEXT    NOT NULL,
-    platform      TEXT    NOT NULL,
-    priority      INTEGER NOT NULL,
-    retrials      INTEGER NOT NULL,
-    wallclock     TEXT,
-    processors    TEXT    NOT NULL,
     submitted_at  TEXT,
     started_at    TEXT,
     finished_at   TEXT,
     PRIMARY KEY (experiment_id, number)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX jobs_by_name ON jobs (experiment_id, name);
-CREATE INDEX jobs_by_status ON jobs (experiment_id, status);
-
-CREATE TABLE job_edges (
-    experiment_id INTEGER NOT NULL,
-    parent        INTEGER NOT NULL,
-    child         INTEGER NOT NULL,
-    PRIMARY KEY (experiment_id, parent, child),
-    FOREIGN KEY (experiment_id, parent) REFERENCES jobs (experiment_id, number) ON DELETE CASCADE,
-    FOREIGN KEY (experiment_id, child) REFERENCES jobs (experiment_id, number) ON DELETE CASCADE
-) WITHOUT ROWID;
-CREATE INDEX job_edges_by_child ON job_edges (experiment_id, child, parent);
+CREATE INDEX job_states_by_status ON job_states (experiment_id, status);

@@ -108,6 +108,11 @@ async fn generation_stores_autosubmits_graph(backend: Backend) {
         .collect();
     assert_eq!(edges, wanted);
 
+    // Another server on the same database reads the stored graph (no shared memory).
+    let other = app::store::connect(&app.db.url).await.unwrap();
+    let handle = other.graph(&app::experiment::Expid::parse(&expid).unwrap()).await.unwrap();
+    assert_eq!((handle.graph.len(), handle.graph.version), (expected_jobs.len(), 1));
+
     let summary = app.get_json(&format!("/v4/experiments/{expid}/summary"), 200).await;
     assert_eq!(summary["total"].as_u64().unwrap() as usize, expected_jobs.len());
     assert_eq!(summary["graph_version"], 1);
@@ -121,8 +126,11 @@ async fn regeneration_keeps_statuses_and_waits_for_a_stop(backend: Backend) {
     put_config(&app, &expid, Value::Object(case_files("tiny"))).await;
     assert_eq!(post(&app, &format!("/v4/experiments/{expid}?action=generate")).await.status(), 200);
     let ini = format!("{expid}_20000101_fc0_INI");
-    // Statuses are the engine's to set (issue 4); a completed job is seeded directly here.
-    execute_raw(&app.db, &format!("UPDATE jobs SET status = 5 WHERE name = '{ini}'")).await;
+    // Statuses are the engine's to set (issue 4); a completed job is seeded directly here. Jobs
+    // are numbered in name order, the order of the list.
+    let list = app.get_json(&format!("/v4/experiments/{expid}/jobs?view=quick"), 200).await;
+    let number = list["jobs"].as_array().unwrap().iter().position(|j| j["name"] == ini.as_str()).unwrap();
+    execute_raw(&app.db, &format!("UPDATE job_states SET status = 5 WHERE number = {number}")).await;
 
     let again: Value = post(&app, &format!("/v4/experiments/{expid}?action=generate")).await.json().await.unwrap();
     assert_eq!((again["kept_statuses"].clone(), again["graph_version"].clone()), (json!(1), json!(2)));

@@ -2,6 +2,7 @@
 //! (SQLite by default, PostgreSQL when a team outgrows one machine). The backend is chosen
 //! from the `DATABASE_URL` scheme; each has its own migrations under `migrations/<backend>/`.
 
+mod graph_cache;
 mod job_sql;
 mod postgres;
 mod sql;
@@ -12,7 +13,7 @@ mod workflow_impl;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use workflow::{
-    ConfigFileRecord, GraphRows, JobRecord, JobRecordPage, LinkRecord, StoredGraph, SummaryRecord, WorkflowStore,
+    ConfigFileRecord, GraphHandle, JobStateRecord, PreparedGraph, StoredGraph, SummaryRecord, WorkflowStore,
 };
 
 use crate::experiment::{Expid, ExperimentKind, ListQuery, NewExperiment};
@@ -26,6 +27,8 @@ pub enum StoreError {
     ExperimentNotFound(Expid),
     #[error("job {1} not found in experiment {0}")]
     JobNotFound(Expid, String),
+    #[error("stored graph unreadable: {0}")]
+    Graph(String),
     #[error("experiment {0} is running")]
     ExperimentRunning(Expid),
     #[error("no experiment ids left for kind {0}")]

@@ -16,6 +16,7 @@ const ID_ALLOCATION_LOCK: i64 = 0x6869_6e64_6361_7374; // "hindcast"
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pool: PgPool,
+    graphs: std::sync::Arc<super::graph_cache::GraphCache>,
 }
 
 impl PostgresStore {
@@ -27,7 +28,7 @@ impl PostgresStore {
             .connect(url)
             .await?;
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, graphs: Default::default() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -143,8 +144,9 @@ impl ExperimentStore for PostgresStore {
     }
 }
 
-super::workflow_impl::impl_workflow_store!(
-    PostgresStore,
-    Dialect::Postgres,
-    kept_table: "CREATE TEMP TABLE IF NOT EXISTS kept_statuses (name TEXT PRIMARY KEY, status INTEGER NOT NULL)"
-);
+
+super::workflow_impl::impl_workflow_store!(PostgresStore, Dialect::Postgres);
+
+impl super::workflow_impl::HasDatabase for PostgresStore {
+    type Database = sqlx::Postgres;
+}

@@ -14,6 +14,7 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    graphs: std::sync::Arc<super::graph_cache::GraphCache>,
 }
 
 impl SqliteStore {
@@ -37,7 +38,7 @@ impl SqliteStore {
         let connections = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).clamp(2, 16);
         let pool = SqlitePoolOptions::new().max_connections(connections as u32).connect_with(options).await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, graphs: Default::default() })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -149,8 +150,9 @@ impl ExperimentStore for SqliteStore {
     }
 }
 
-super::workflow_impl::impl_workflow_store!(
-    SqliteStore,
-    Dialect::Sqlite,
-    kept_table: "CREATE TEMP TABLE IF NOT EXISTS kept_statuses (name TEXT PRIMARY KEY, status INTEGER NOT NULL) WITHOUT ROWID"
-);
+
+super::workflow_impl::impl_workflow_store!(SqliteStore, Dialect::Sqlite);
+
+impl super::workflow_impl::HasDatabase for SqliteStore {
+    type Database = sqlx::Sqlite;
+}

@@ -1,12 +1,14 @@
-//! Persistence of workflows: configuration files and the generated job graph, behind a trait
-//! of its own that both backends implement.
+//! Persistence of workflows: configuration files, the generated graph (one encoded value per
+//! experiment, cached in memory once read) and the job states that change while it runs,
+//! behind a trait of its own that both backends implement.
 
 use super::StoreError;
 use crate::experiment::Expid;
-use crate::workflow::{Graph, JobQuery};
+use crate::workflow::{GraphSnapshot, JobStatus, LoadedGraph};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ConfigFileRecord {
@@ -15,39 +17,14 @@ pub struct ConfigFileRecord {
     pub modified_at: DateTime<Utc>,
 }
 
+/// What changes about a job while its workflow runs.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct JobRecord {
+pub struct JobStateRecord {
     pub number: i32,
-    pub name: String,
-    pub section: String,
-    pub date: Option<String>,
-    pub member: Option<String>,
-    pub chunk: Option<i64>,
-    pub split: Option<i64>,
-    pub splits: Option<i64>,
     pub status: i32,
-    pub running: String,
-    pub platform: String,
-    pub priority: i64,
-    pub retrials: i64,
-    pub wallclock: Option<String>,
-    pub processors: String,
     pub submitted_at: Option<DateTime<Utc>>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobRecordPage {
-    pub jobs: Vec<JobRecord>,
-    pub total: u64,
-}
-
-/// A neighbour in the graph: name and status code.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct LinkRecord {
-    pub name: String,
-    pub status: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -58,43 +35,12 @@ pub struct SummaryRecord {
     pub generated_at: Option<DateTime<Utc>>,
 }
 
-/// A generated graph ready to store: jobs as one JSON array of rows (in name order, which
-/// numbers them) and edges as `[parent, child]` numbers, so the database inserts each list in
-/// one statement.
+/// A graph ready to store: the snapshot, its encoding and each job's initial status.
 #[derive(Debug, Clone)]
-pub struct GraphRows {
-    pub jobs_json: String,
-    pub edges_json: String,
-    pub jobs: u64,
-    pub edges: u64,
-}
-
-impl GraphRows {
-    /// `graph.jobs` are sorted by name; statuses are Autosubmit codes.
-    pub fn from_graph(graph: &Graph, status_code: impl Fn(&str) -> i32) -> Self {
-        let number: HashMap<&str, usize> =
-            graph.jobs.iter().enumerate().map(|(i, job)| (job.name.as_str(), i)).collect();
-        let rows: Vec<serde_json::Value> = graph
-            .jobs
-            .iter()
-            .map(|j| {
-                let split = (j.split >= 0).then_some(j.split);
-                let splits = (j.splits >= 0).then_some(j.splits);
-                serde_json::json!([
-                    j.name, j.section, j.date, j.member, j.chunk, split, splits, status_code(&j.status), j.running,
-                    j.platform, j.priority, j.retrials, j.wallclock, j.processors
-                ])
-            })
-            .collect();
-        let edges: Vec<[usize; 2]> =
-            graph.edges.iter().map(|(parent, child)| [number[parent.as_str()], number[child.as_str()]]).collect();
-        Self {
-            jobs_json: serde_json::to_string(&rows).unwrap_or_default(),
-            edges_json: serde_json::to_string(&edges).unwrap_or_default(),
-            jobs: graph.jobs.len() as u64,
-            edges: edges.len() as u64,
-        }
-    }
+pub struct PreparedGraph {
+    pub snapshot: GraphSnapshot,
+    pub encoded: Vec<u8>,
+    pub statuses: Vec<JobStatus>,
 }
 
 /// What storing a graph did.
@@ -104,6 +50,13 @@ pub struct StoredGraph {
     pub kept_statuses: u64,
 }
 
+/// An experiment's current graph and the row id its job states are stored under.
+#[derive(Debug, Clone)]
+pub struct GraphHandle {
+    pub experiment_id: i64,
+    pub graph: Arc<LoadedGraph>,
+}
+
 #[async_trait]
 pub trait WorkflowStore: Send + Sync + 'static {
     async fn config_files(&self, expid: &Expid) -> Result<Vec<ConfigFileRecord>, StoreError>;
@@ -111,17 +64,22 @@ pub trait WorkflowStore: Send + Sync + 'static {
     /// Replaces every configuration file of the experiment, in one transaction.
     async fn replace_config_files(&self, expid: &Expid, files: &BTreeMap<String, String>) -> Result<(), StoreError>;
 
-    /// Replaces the experiment's graph in one transaction, keeping the statuses that carry
-    /// history (COMPLETED, FAILED, …) of jobs that still exist when `keep_statuses`. Refused
-    /// while the experiment runs.
-    async fn store_graph(&self, expid: &Expid, graph: &GraphRows, keep_statuses: bool) -> Result<StoredGraph, StoreError>;
+    /// Replaces the experiment's graph and job states in one transaction, keeping the
+    /// statuses that carry history (COMPLETED, FAILED, …) of jobs that still exist when
+    /// `keep_statuses`. Refused while the experiment runs.
+    async fn store_graph(&self, expid: &Expid, graph: PreparedGraph, keep_statuses: bool) -> Result<StoredGraph, StoreError>;
 
-    async fn jobs(&self, expid: &Expid, query: &JobQuery) -> Result<JobRecordPage, StoreError>;
+    /// The current graph (empty before the first generation), from memory when it is current.
+    async fn graph(&self, expid: &Expid) -> Result<GraphHandle, StoreError>;
 
-    async fn job(&self, expid: &Expid, name: &str) -> Result<JobRecord, StoreError>;
+    /// States of the given jobs (at most a few thousand; read all states for more), by number.
+    async fn job_states(&self, experiment_id: i64, numbers: &[u32]) -> Result<Vec<JobStateRecord>, StoreError>;
 
-    /// The parents (or children) of a job, in name order.
-    async fn linked_jobs(&self, expid: &Expid, name: &str, parents: bool) -> Result<Vec<LinkRecord>, StoreError>;
+    /// States of every job, by number.
+    async fn all_job_states(&self, experiment_id: i64) -> Result<Vec<JobStateRecord>, StoreError>;
+
+    /// Numbers of the jobs in one of the given statuses, ascending.
+    async fn jobs_in_status(&self, experiment_id: i64, statuses: &[JobStatus]) -> Result<Vec<u32>, StoreError>;
 
     async fn job_summary(&self, expid: &Expid) -> Result<SummaryRecord, StoreError>;
 }

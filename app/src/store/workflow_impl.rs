@@ -1,10 +1,10 @@
 //! `WorkflowStore` for both backends: the statements are the same (see `job_sql`), so one
-//! body is written once and instantiated per backend; only the dialect, the way a write
-//! transaction starts (each store's `begin_write`) and the temporary table's definition differ.
+//! body is written once and instantiated per backend; only the dialect and the way a write
+//! transaction starts (each store's `begin_write`) differ.
 
-/// `impl WorkflowStore for $store`, which has `pool()` and `begin_write()`.
+/// `impl WorkflowStore for $store`, which has `pool()`, `begin_write()` and `graphs`.
 macro_rules! impl_workflow_store {
-    ($store:ty, $dialect:expr, kept_table: $kept:expr) => {
+    ($store:ty, $dialect:expr) => {
         #[async_trait::async_trait]
         impl $crate::store::WorkflowStore for $store {
             #[tracing::instrument(skip_all, fields(%expid))]
@@ -22,32 +22,27 @@ macro_rules! impl_workflow_store {
                 expid: &$crate::experiment::Expid,
                 files: &std::collections::BTreeMap<String, String>,
             ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::job_sql as q;
                 let mut tx = self.begin_write().await?;
-                let id: i64 = sqlx::query_scalar($crate::store::job_sql::EXPERIMENT_ID)
+                let id: i64 = sqlx::query_scalar(q::EXPERIMENT_ID)
                     .bind(expid.as_str())
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or_else(|| $crate::store::StoreError::ExperimentNotFound(expid.clone()))?;
-                sqlx::query($crate::store::job_sql::DELETE_CONFIG_FILES).bind(id).execute(&mut *tx).await?;
+                sqlx::query(q::DELETE_CONFIG_FILES).bind(id).execute(&mut *tx).await?;
                 let now = chrono::Utc::now();
                 for (name, content) in files {
-                    sqlx::query($crate::store::job_sql::INSERT_CONFIG_FILE)
-                        .bind(id)
-                        .bind(name)
-                        .bind(content)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(q::INSERT_CONFIG_FILE).bind(id).bind(name).bind(content).bind(now).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())
             }
 
-            #[tracing::instrument(skip_all, fields(%expid, jobs = graph.jobs, edges = graph.edges))]
+            #[tracing::instrument(skip_all, fields(%expid, jobs = graph.statuses.len()))]
             async fn store_graph(
                 &self,
                 expid: &$crate::experiment::Expid,
-                graph: &$crate::store::GraphRows,
+                graph: $crate::store::PreparedGraph,
                 keep_statuses: bool,
             ) -> Result<$crate::store::StoredGraph, $crate::store::StoreError> {
                 use $crate::store::job_sql as q;
@@ -65,84 +60,94 @@ macro_rules! impl_workflow_store {
                         None => $crate::store::StoreError::ExperimentNotFound(expid.clone()),
                     });
                 };
-                sqlx::query($kept).execute(&mut *tx).await?;
-                sqlx::query("DELETE FROM kept_statuses").execute(&mut *tx).await?;
+                let mut codes: Vec<i32> = graph.statuses.iter().map(|s| s.code()).collect();
+                let mut kept = 0u64;
                 if keep_statuses {
-                    sqlx::query(q::COLLECT_KEPT_STATUSES).bind(id).execute(&mut *tx).await?;
-                }
-                sqlx::query(q::DELETE_EDGES).bind(id).execute(&mut *tx).await?;
-                sqlx::query(q::DELETE_JOBS).bind(id).execute(&mut *tx).await?;
-                sqlx::query(&q::insert_jobs($dialect)).bind(id).bind(&graph.jobs_json).execute(&mut *tx).await?;
-                sqlx::query(&q::insert_edges($dialect)).bind(id).bind(&graph.edges_json).execute(&mut *tx).await?;
-                let kept: i64 = sqlx::query_scalar(q::COUNT_KEPT).bind(id).fetch_one(&mut *tx).await?;
-                sqlx::query("DELETE FROM kept_statuses").execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok($crate::store::StoredGraph { graph_version, kept_statuses: u64::try_from(kept).unwrap_or(0) })
-            }
-
-            #[tracing::instrument(skip_all, fields(%expid))]
-            async fn jobs(
-                &self,
-                expid: &$crate::experiment::Expid,
-                query: &$crate::workflow::JobQuery,
-            ) -> Result<$crate::store::JobRecordPage, $crate::store::StoreError> {
-                use $crate::store::job_sql::{Bind, JobListSql};
-                let id = self.experiment_id(expid).await?;
-                let sql = JobListSql::build(query, $dialect);
-                let mut page = sqlx::query_as::<_, $crate::store::JobRecord>(&sql.page).bind(id);
-                let mut count = sqlx::query_scalar::<_, i64>(&sql.count).bind(id);
-                for bind in &sql.binds {
-                    match bind {
-                        Bind::Text(text) => {
-                            page = page.bind(text.as_str());
-                            count = count.bind(text.as_str());
-                        }
-                        Bind::Int(n) => {
-                            page = page.bind(*n);
-                            count = count.bind(*n);
+                    let historic: Vec<(i32, i32)> = sqlx::query_as(q::HISTORIC_STATES).bind(id).fetch_all(&mut *tx).await?;
+                    if !historic.is_empty() {
+                        let old = self.read_graph(&mut *tx, id).await?;
+                        for (number, status) in historic {
+                            let Some(job) = old.snapshot.jobs.get(number as usize) else { continue };
+                            let found = graph.snapshot.jobs.binary_search_by(|j| j.name().cmp(job.name()));
+                            if let Ok(new_number) = found {
+                                codes[new_number] = status;
+                                kept += 1;
+                            }
                         }
                     }
                 }
-                let jobs = page.bind(sql.limit).bind(sql.offset).fetch_all(self.pool()).await?;
-                // A page shorter than asked, on the first page, holds every match: no count needed.
-                let total = if sql.offset == 0 && (jobs.len() as i64) < sql.limit {
-                    jobs.len() as i64
-                } else {
-                    count.fetch_one(self.pool()).await?
-                };
-                Ok($crate::store::JobRecordPage { jobs, total: u64::try_from(total).unwrap_or(0) })
+                let codes_json = serde_json::to_string(&codes).unwrap_or_default();
+                sqlx::query(q::DELETE_STATES).bind(id).execute(&mut *tx).await?;
+                sqlx::query(q::insert_states($dialect)).bind(id).bind(codes_json).execute(&mut *tx).await?;
+                sqlx::query(q::DELETE_GRAPH).bind(id).execute(&mut *tx).await?;
+                sqlx::query(q::INSERT_GRAPH)
+                    .bind(id)
+                    .bind(graph_version)
+                    .bind(graph.snapshot.jobs.len() as i64)
+                    .bind(graph.snapshot.edges.len() as i64)
+                    .bind(graph.encoded.as_slice())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                let snapshot = graph.snapshot;
+                let loaded = tokio::task::spawn_blocking(move || $crate::workflow::LoadedGraph::new(graph_version, snapshot))
+                    .await
+                    .map_err(|e| $crate::store::StoreError::Graph(e.to_string()))?;
+                self.graphs.put(id, std::sync::Arc::new(loaded));
+                Ok($crate::store::StoredGraph { graph_version, kept_statuses: kept })
             }
 
-            #[tracing::instrument(skip_all, fields(%expid, name))]
-            async fn job(
+            #[tracing::instrument(skip_all, fields(%expid))]
+            async fn graph(
                 &self,
                 expid: &$crate::experiment::Expid,
-                name: &str,
-            ) -> Result<$crate::store::JobRecord, $crate::store::StoreError> {
-                let id = self.experiment_id(expid).await?;
-                sqlx::query_as(&$crate::store::job_sql::job_by_name())
-                    .bind(id)
-                    .bind(name)
-                    .fetch_optional(self.pool())
-                    .await?
-                    .ok_or_else(|| $crate::store::StoreError::JobNotFound(expid.clone(), name.to_owned()))
+            ) -> Result<$crate::store::GraphHandle, $crate::store::StoreError> {
+                let state: Option<(i64, i64, Option<chrono::DateTime<chrono::Utc>>)> =
+                    sqlx::query_as($crate::store::job_sql::GRAPH_STATE).bind(expid.as_str()).fetch_optional(self.pool()).await?;
+                let (id, version, _) = state.ok_or_else(|| $crate::store::StoreError::ExperimentNotFound(expid.clone()))?;
+                if let Some(graph) = self.graphs.get(id, version) {
+                    return Ok($crate::store::GraphHandle { experiment_id: id, graph });
+                }
+                let mut conn = self.pool().acquire().await?;
+                let graph = std::sync::Arc::new(self.read_graph(&mut *conn, id).await?);
+                if graph.version > 0 {
+                    self.graphs.put(id, graph.clone());
+                }
+                Ok($crate::store::GraphHandle { experiment_id: id, graph })
             }
 
-            #[tracing::instrument(skip_all, fields(%expid, name))]
-            async fn linked_jobs(
+            async fn job_states(
                 &self,
-                expid: &$crate::experiment::Expid,
-                name: &str,
-                parents: bool,
-            ) -> Result<Vec<$crate::store::LinkRecord>, $crate::store::StoreError> {
-                // Unknown job names answer "not found", not an empty list.
-                self.job(expid, name).await?;
-                let id = self.experiment_id(expid).await?;
-                Ok(sqlx::query_as(&$crate::store::job_sql::linked_jobs(parents))
-                    .bind(id)
-                    .bind(name)
+                experiment_id: i64,
+                numbers: &[u32],
+            ) -> Result<Vec<$crate::store::JobStateRecord>, $crate::store::StoreError> {
+                if numbers.is_empty() {
+                    return Ok(Vec::new());
+                }
+                Ok(sqlx::query_as(&$crate::store::job_sql::states_of(numbers))
+                    .bind(experiment_id)
                     .fetch_all(self.pool())
                     .await?)
+            }
+
+            async fn all_job_states(
+                &self,
+                experiment_id: i64,
+            ) -> Result<Vec<$crate::store::JobStateRecord>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(&$crate::store::job_sql::all_states()).bind(experiment_id).fetch_all(self.pool()).await?)
+            }
+
+            async fn jobs_in_status(
+                &self,
+                experiment_id: i64,
+                statuses: &[$crate::workflow::JobStatus],
+            ) -> Result<Vec<u32>, $crate::store::StoreError> {
+                let codes: Vec<i32> = statuses.iter().map(|s| s.code()).collect();
+                let numbers: Vec<i32> = sqlx::query_scalar(&$crate::store::job_sql::numbers_with_status(&codes))
+                    .bind(experiment_id)
+                    .fetch_all(self.pool())
+                    .await?;
+                Ok(numbers.into_iter().filter_map(|n| u32::try_from(n).ok()).collect())
             }
 
             #[tracing::instrument(skip_all, fields(%expid))]
@@ -169,8 +174,32 @@ macro_rules! impl_workflow_store {
                     .await?
                     .ok_or_else(|| $crate::store::StoreError::ExperimentNotFound(expid.clone()))
             }
+
+            /// Reads and decodes the stored graph (decoding off the async workers).
+            async fn read_graph<'c, E>(&self, executor: E, id: i64) -> Result<$crate::workflow::LoadedGraph, $crate::store::StoreError>
+            where
+                E: sqlx::Executor<'c, Database = <Self as $crate::store::workflow_impl::HasDatabase>::Database>,
+            {
+                let row: Option<(i64, Vec<u8>)> =
+                    sqlx::query_as($crate::store::job_sql::GRAPH_BODY).bind(id).fetch_optional(executor).await?;
+                let Some((version, body)) = row else {
+                    return Ok($crate::workflow::LoadedGraph::empty());
+                };
+                tokio::task::spawn_blocking(move || {
+                    $crate::workflow::GraphSnapshot::decode(&body)
+                        .map(|snapshot| $crate::workflow::LoadedGraph::new(version, snapshot))
+                        .map_err(|e| $crate::store::StoreError::Graph(e.to_string()))
+                })
+                .await
+                .map_err(|e| $crate::store::StoreError::Graph(e.to_string()))?
+            }
         }
     };
+}
+
+/// Names the sqlx database of a store, for the generic executor in `read_graph`.
+pub(crate) trait HasDatabase {
+    type Database: sqlx::Database;
 }
 
 pub(crate) use impl_workflow_store;

@@ -1,6 +1,8 @@
 //! Building the job graph from a configuration, as `autosubmit create` does.
 
 use super::config::{scalar_text, ConfigError, WorkflowConfig};
+use super::snapshot::{GraphSnapshot, SectionInfo, SnapshotJob};
+use super::JobStatus;
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 use std::collections::HashMap;
@@ -30,6 +32,38 @@ pub struct GraphJob {
 pub struct Graph {
     pub jobs: Vec<GraphJob>,
     pub edges: Vec<(String, String)>,
+}
+
+impl Graph {
+    pub fn from_snapshot(snapshot: &GraphSnapshot, statuses: &[JobStatus]) -> Self {
+        let jobs = snapshot
+            .jobs
+            .iter()
+            .zip(statuses)
+            .map(|(job, status)| {
+                let section = &snapshot.sections[job.section()];
+                GraphJob {
+                    name: job.name().to_owned(),
+                    section: section.name.clone(),
+                    date: job.2.clone(),
+                    member: job.3.clone(),
+                    chunk: job.4,
+                    split: job.5.unwrap_or(-1),
+                    splits: job.6.unwrap_or(-1),
+                    status: status.as_str().to_owned(),
+                    running: section.running.clone(),
+                    platform: section.platform.clone(),
+                    priority: section.priority,
+                    retrials: section.retrials,
+                    wallclock: section.wallclock.clone(),
+                    processors: section.processors.clone(),
+                }
+            })
+            .collect();
+        let name = |n: u32| snapshot.jobs[n as usize].name().to_owned();
+        let edges = snapshot.edges.iter().map(|&(p, c)| (name(p), name(c))).collect();
+        Self { jobs, edges }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +96,19 @@ const NOT_YET: [&str; 7] = ["SPLITS", "FREQUENCY", "SYNCHRONIZE", "DELAY", "CHUN
 /// The largest graph generated unless the server is configured otherwise.
 pub const DEFAULT_MAX_JOBS: u64 = 1_000_000;
 
-/// Generates the graph; refuses (before building anything) a graph of more than `max_jobs`.
+/// Generates the graph as `expected_graph.json` shows it (for `hindcast graph` and tests).
 pub fn generate(config: &WorkflowConfig, expid: &str, max_jobs: u64) -> Result<Graph, ConfigError> {
+    let (snapshot, statuses) = generate_snapshot(config, expid, max_jobs)?;
+    Ok(Graph::from_snapshot(&snapshot, &statuses))
+}
+
+/// Generates the graph with each job's initial status (READY without parents, else WAITING);
+/// refuses, before building anything, a graph of more than `max_jobs`.
+pub fn generate_snapshot(
+    config: &WorkflowConfig,
+    expid: &str,
+    max_jobs: u64,
+) -> Result<(GraphSnapshot, Vec<JobStatus>), ConfigError> {
     let dates = list(config, "EXPERIMENT.DATELIST");
     for date in &dates {
         let digits = date.len() >= 8 && date.len() <= 14 && date.bytes().all(|b| b.is_ascii_digit());
@@ -135,58 +180,44 @@ pub fn generate(config: &WorkflowConfig, expid: &str, max_jobs: u64) -> Result<G
         ));
     }
 
-    // Jobs, section by section, in the order Autosubmit gives them priorities.
-    let mut jobs: Vec<GraphJob> = Vec::new();
-    let mut by_section: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (priority, section) in sections.iter().enumerate() {
-        let mut add = |date: Option<&String>, member: Option<&String>, chunk: Option<i64>| {
+    // Jobs, section by section, in the order Autosubmit gives them priorities. Dates and
+    // members are kept as indexes into their lists until the snapshot is written.
+    let mut drafts: Vec<Draft> = Vec::with_capacity(planned as usize);
+    let mut by_section: Vec<Vec<usize>> = vec![Vec::new(); sections.len()];
+    for (index, section) in sections.iter().enumerate() {
+        let section_index = index as u16;
+        let mut add = |date: Option<usize>, member: Option<usize>, chunk: Option<i64>| {
             let mut name = expid.to_owned();
-            for part in [date.cloned(), member.cloned(), chunk.map(|c| c.to_string())].into_iter().flatten() {
+            let parts = [date.map(|d| dates[d].clone()), member.map(|m| members[m].clone()), chunk.map(|c| c.to_string())];
+            for part in parts.into_iter().flatten() {
                 name.push('_');
                 name.push_str(&part);
             }
             name.push('_');
             name.push_str(&section.name);
-            by_section.entry(section.name.as_str()).or_default().push(jobs.len());
-            jobs.push(GraphJob {
-                name,
-                section: section.name.clone(),
-                date: date.cloned(),
-                member: member.cloned(),
-                chunk,
-                split: -1,
-                splits: -1,
-                status: String::new(),
-                running: running_name(section.running).into(),
-                platform: section.platform.clone(),
-                priority: priority as i64,
-                retrials: section.retrials,
-                wallclock: section.wallclock.clone(),
-                processors: section.processors.clone(),
-            });
+            by_section[index].push(drafts.len());
+            drafts.push(Draft { name, section: section_index, date, member, chunk });
         };
         match section.running {
             Running::Once => add(None, None, None),
-            Running::Date => dates.iter().for_each(|d| add(Some(d), None, None)),
-            Running::Member => dates.iter().for_each(|d| members.iter().for_each(|m| add(Some(d), Some(m), None))),
-            Running::Chunk => dates.iter().for_each(|d| {
-                members.iter().for_each(|m| (chunk_first..=chunk_last).for_each(|c| add(Some(d), Some(m), Some(c))))
+            Running::Date => (0..dates.len()).for_each(|d| add(Some(d), None, None)),
+            Running::Member => (0..dates.len()).for_each(|d| (0..members.len()).for_each(|m| add(Some(d), Some(m), None))),
+            Running::Chunk => (0..dates.len()).for_each(|d| {
+                (0..members.len()).for_each(|m| (chunk_first..=chunk_last).for_each(|c| add(Some(d), Some(m), Some(c))))
             }),
         }
     }
 
-    // Every parent each job asked for, found through an index of each section's jobs by
-    // (date, member, chunk) so that large graphs cost time proportional to their edges.
-    let section_of: HashMap<&str, &Section> = sections.iter().map(|s| (s.name.as_str(), s)).collect();
-    let mut index: HashMap<JobKey<'_>, Vec<usize>> = HashMap::with_capacity(jobs.len());
-    for (i, job) in jobs.iter().enumerate() {
-        index.entry((job.section.as_str(), job.date.as_deref(), job.member.as_deref(), job.chunk)).or_default().push(i);
-    }
-    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); jobs.len()];
-    for (child, job) in jobs.iter().enumerate() {
-        let section = section_of[job.section.as_str()];
+    // Every parent each job asked for, found through an index by (section, date, member,
+    // chunk) so that large graphs cost time proportional to their edges.
+    let section_index: HashMap<&str, usize> = sections.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let index: HashMap<JobKey, usize> = drafts.iter().enumerate().map(|(i, j)| ((j.section, j.date, j.member, j.chunk), i)).collect();
+    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); drafts.len()];
+    for (child, job) in drafts.iter().enumerate() {
+        let section = &sections[usize::from(job.section)];
         for dep in &section.dependencies {
-            let parent_running = section_of[dep.section.as_str()].running;
+            let parent_section = section_index[dep.section.as_str()];
+            let parent_running = sections[parent_section].running;
             let chunk = match (dep.offset, job.chunk) {
                 (0, chunk) => chunk,
                 // An offset moves along chunks; jobs without chunks get no edge from it.
@@ -194,18 +225,18 @@ pub fn generate(config: &WorkflowConfig, expid: &str, max_jobs: u64) -> Result<G
                 _ => continue,
             };
             let found = &mut parents[child];
-            match exact_key(dep.section.as_str(), parent_running, job, chunk) {
-                Some(key) => found.extend(index.get(&key).into_iter().flatten().copied().filter(|&p| p != child)),
+            match exact_key(parent_section as u16, parent_running, job, chunk) {
+                Some(key) => found.extend(index.get(&key).copied().filter(|&p| p != child)),
                 // The child lacks a coordinate the parents have: every parent agreeing on the
                 // coordinates it does have (e.g. a once job after every chunk).
-                None => found.extend(by_section[dep.section.as_str()].iter().copied().filter(|&p| {
-                    let parent = &jobs[p];
-                    let agrees = |mine: &Option<String>, theirs: &Option<String>| {
+                None => found.extend(by_section[parent_section].iter().copied().filter(|&p| {
+                    let parent = &drafts[p];
+                    let agrees = |mine: Option<usize>, theirs: Option<usize>| {
                         mine.is_none() || theirs.is_none() || mine == theirs
                     };
                     p != child
-                        && agrees(&job.date, &parent.date)
-                        && agrees(&job.member, &parent.member)
+                        && agrees(job.date, parent.date)
+                        && agrees(job.member, parent.member)
                         && (chunk.is_none() || parent.chunk.is_none() || parent.chunk == chunk)
                 })),
             }
@@ -215,10 +246,10 @@ pub fn generate(config: &WorkflowConfig, expid: &str, max_jobs: u64) -> Result<G
     }
 
     // A job that asked for parents and got none is dropped (DELETE_WHEN_EDGELESS).
-    let keep: Vec<bool> = jobs
+    let keep: Vec<bool> = drafts
         .iter()
         .enumerate()
-        .map(|(i, job)| section_of[job.section.as_str()].dependencies.is_empty() || !parents[i].is_empty())
+        .map(|(i, job)| sections[usize::from(job.section)].dependencies.is_empty() || !parents[i].is_empty())
         .collect();
     for list in parents.iter_mut() {
         list.retain(|&p| keep[p]);
@@ -239,34 +270,57 @@ pub fn generate(config: &WorkflowConfig, expid: &str, max_jobs: u64) -> Result<G
         .collect();
 
     if let Some(job) = first_job_on_a_cycle(&pruned, &keep) {
-        let section = &jobs[job].section;
+        let section = &sections[usize::from(drafts[job].section)].name;
         return Err(ConfigError::invalid(
             format!("JOBS.{section}.DEPENDENCIES"),
-            format!("the dependencies form a cycle through job {}", jobs[job].name),
+            format!("the dependencies form a cycle through job {}", drafts[job].name),
         ));
     }
 
-    let mut edges = Vec::new();
-    for (child, list) in pruned.iter().enumerate() {
-        if !keep[child] {
-            continue;
-        }
-        for &parent in list {
-            edges.push((jobs[parent].name.clone(), jobs[child].name.clone()));
-        }
+    // Jobs are numbered in name order; edges are pairs of numbers.
+    let mut order: Vec<usize> = (0..drafts.len()).filter(|&i| keep[i]).collect();
+    order.sort_unstable_by(|&a, &b| drafts[a].name.cmp(&drafts[b].name));
+    let mut number = vec![u32::MAX; drafts.len()];
+    for (n, &i) in order.iter().enumerate() {
+        number[i] = n as u32;
     }
-    let mut kept: Vec<GraphJob> = jobs
+    let mut edges: Vec<(u32, u32)> = Vec::new();
+    for &child in &order {
+        edges.extend(pruned[child].iter().map(|&parent| (number[parent], number[child])));
+    }
+    edges.sort_unstable();
+    let statuses = order.iter().map(|&i| if pruned[i].is_empty() { JobStatus::Ready } else { JobStatus::Waiting }).collect();
+    let jobs = order
         .into_iter()
-        .enumerate()
-        .filter(|(i, _)| keep[*i])
-        .map(|(i, mut job)| {
-            job.status = if pruned[i].is_empty() { "READY" } else { "WAITING" }.into();
-            job
+        .map(|i| {
+            let d = &mut drafts[i];
+            let name = std::mem::take(&mut d.name);
+            SnapshotJob(name, d.section, d.date.map(|x| dates[x].clone()), d.member.map(|x| members[x].clone()), d.chunk, None, None)
         })
         .collect();
-    kept.sort_by(|a, b| a.name.cmp(&b.name));
-    edges.sort();
-    Ok(Graph { jobs: kept, edges })
+    let sections = sections
+        .iter()
+        .enumerate()
+        .map(|(priority, s)| SectionInfo {
+            name: s.name.clone(),
+            running: running_name(s.running).to_owned(),
+            platform: s.platform.clone(),
+            priority: priority as i64,
+            retrials: s.retrials,
+            wallclock: s.wallclock.clone(),
+            processors: s.processors.clone(),
+        })
+        .collect();
+    Ok((GraphSnapshot { sections, jobs, edges }, statuses))
+}
+
+/// A job while the graph is built: dates and members by index.
+struct Draft {
+    name: String,
+    section: u16,
+    date: Option<usize>,
+    member: Option<usize>,
+    chunk: Option<i64>,
 }
 
 /// A job that cannot be ordered after its parents (Kahn's algorithm), if there is a cycle.
@@ -293,18 +347,16 @@ fn first_job_on_a_cycle(parents: &[Vec<usize>], keep: &[bool]) -> Option<usize> 
 }
 
 /// A job's place in the index: section, date, member, chunk.
-type JobKey<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<i64>);
+type JobKey = (u16, Option<usize>, Option<usize>, Option<i64>);
 
-/// The one index key holding a dependency's parents, when the child knows every coordinate
+/// The one index key holding a dependency's parent, when the child knows every coordinate
 /// the parent section has (parents of other sections have none of the missing ones).
-fn exact_key<'a>(section: &'a str, running: Running, child: &'a GraphJob, chunk: Option<i64>) -> Option<JobKey<'a>> {
-    let date = child.date.as_deref();
-    let member = child.member.as_deref();
+fn exact_key(section: u16, running: Running, child: &Draft, chunk: Option<i64>) -> Option<JobKey> {
     match running {
         Running::Once => Some((section, None, None, None)),
-        Running::Date => Some((section, Some(date?), None, None)),
-        Running::Member => Some((section, Some(date?), Some(member?), None)),
-        Running::Chunk => Some((section, Some(date?), Some(member?), Some(chunk?))),
+        Running::Date => Some((section, Some(child.date?), None, None)),
+        Running::Member => Some((section, Some(child.date?), Some(child.member?), None)),
+        Running::Chunk => Some((section, Some(child.date?), Some(child.member?), Some(chunk?))),
     }
 }
 

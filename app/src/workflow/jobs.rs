@@ -118,26 +118,60 @@ impl NamePattern {
         self.text.starts_with('!')
     }
 
-    /// The pattern as SQL `LIKE` text with `\` escapes; without `*`, a substring match.
-    pub fn like_pattern(&self) -> String {
+    /// Whether `name` matches, ignoring ASCII case; without `*` the text may appear anywhere.
+    pub fn matches(&self, name: &str) -> bool {
+        self.matcher().matches(name)
+    }
+
+    /// The pattern prepared for matching many names.
+    pub fn matcher(&self) -> NameMatcher {
         let body = self.text.strip_prefix('!').unwrap_or(&self.text);
-        let mut out = String::with_capacity(body.len() + 2);
-        for c in body.chars() {
-            match c {
-                '*' => out.push('%'),
-                '%' | '_' | '\\' => {
-                    out.push('\\');
-                    out.push(c);
-                }
-                c => out.push(c),
+        let parts: Vec<Vec<u8>> = body.split('*').map(|p| p.as_bytes().to_ascii_lowercase()).collect();
+        NameMatcher { wildcard: parts.len() > 1, parts, negated: self.negated() }
+    }
+}
+
+/// A compiled name pattern: its pieces between `*`s, lower-cased.
+#[derive(Debug, Clone)]
+pub struct NameMatcher {
+    parts: Vec<Vec<u8>>,
+    wildcard: bool,
+    negated: bool,
+}
+
+impl NameMatcher {
+    pub fn matches(&self, name: &str) -> bool {
+        let text = name.as_bytes();
+        let found = if self.wildcard { self.glob(text) } else { find(text, &self.parts[0]).is_some() };
+        found != self.negated
+    }
+
+    /// `*` matches any text (including none); everything else matches itself.
+    fn glob(&self, text: &[u8]) -> bool {
+        let (first, last) = (&self.parts[0], &self.parts[self.parts.len() - 1]);
+        if text.len() < first.len() + last.len()
+            || !text[..first.len()].eq_ignore_ascii_case(first)
+            || !text[text.len() - last.len()..].eq_ignore_ascii_case(last)
+        {
+            return false;
+        }
+        let mut rest = &text[first.len()..text.len() - last.len()];
+        for part in &self.parts[1..self.parts.len() - 1] {
+            match find(rest, part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
             }
         }
-        if body.contains('*') {
-            out
-        } else {
-            format!("%{out}%")
-        }
+        true
     }
+}
+
+/// Where `needle` (lower case) first occurs in `text`, ignoring ASCII case.
+fn find(text: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    text.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Raw job-list parameters as they arrive in a URL.
@@ -306,13 +340,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn name_patterns_become_like_patterns() {
+    fn name_patterns_match_with_wildcards_and_negation() {
         let p = |t: &str| NamePattern { text: t.to_owned() };
-        assert_eq!(p("a000_*_SIM").like_pattern(), r"a000\_%\_SIM");
-        assert_eq!(p("SIM").like_pattern(), "%SIM%");
-        assert!(p("!*_SIM").negated());
-        assert_eq!(p("!*SIM").like_pattern(), "%SIM");
-        assert_eq!(p("100%").like_pattern(), "%100\\%%");
+        let name = "a000_20000101_fc0_1_SIM";
+        for yes in ["a000_*_SIM", "*sim", "A000_*", "fc0", "a000*fc0*SIM", "*", "!*_POST"] {
+            assert!(p(yes).matches(name), "{yes}");
+        }
+        for no in ["*_POST", "a001*", "fc1", "!*_SIM", "a000_*_SIM_*", "SIM*"] {
+            assert!(!p(no).matches(name), "{no}");
+        }
+        assert!(!p("a0*0a").matches("a0a"), "overlapping prefix and suffix");
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod status;
 
 pub use config_files::{check_file_name, ConfigFiles, MAX_CONFIG_BYTES};
 pub use jobs::{
-    Job, JobLink, JobPage, JobParams, JobQuery, JobSortKey, JobSummary, JobView, NamePattern, StatusCount,
+    Job, JobLink, JobPage, JobParams, JobQuery, JobSortKey, JobSummary, JobView, NameMatcher, NamePattern, StatusCount,
     GUI_JOB_PAGE_SIZE,
 };
 pub use status::JobStatus;
@@ -49,8 +49,12 @@ mod config;
 mod generate;
 #[cfg(feature = "ssr")]
 pub mod ops;
+#[cfg(feature = "ssr")]
+mod snapshot;
 
 #[cfg(feature = "ssr")]
 pub use config::{ConfigError, WorkflowConfig};
 #[cfg(feature = "ssr")]
-pub use generate::{generate, Graph, GraphJob, DEFAULT_MAX_JOBS};
+pub use generate::{generate, generate_snapshot, Graph, GraphJob, DEFAULT_MAX_JOBS};
+#[cfg(feature = "ssr")]
+pub use snapshot::{GraphSnapshot, LoadedGraph, SectionInfo, SnapshotJob};

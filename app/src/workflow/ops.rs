@@ -2,14 +2,15 @@
 //! functions and `/v4` handlers both call these; nothing else touches the workflow tables.
 
 use super::{
-    generate, ConfigError, ConfigFiles, GenerateOutcome, Job, JobLink, JobPage, JobQuery, JobStatus, JobSummary,
-    SectionCount, StatusCount, WorkflowConfig,
+    generate_snapshot, ConfigError, ConfigFiles, GenerateOutcome, Job, JobLink, JobPage, JobQuery, JobSortKey,
+    JobStatus, JobSummary, LoadedGraph, NameMatcher, SectionCount, StatusCount, WorkflowConfig,
 };
 use crate::actor::Actor;
 use crate::error::HindcastError;
 use crate::experiment::ops::to_domain_error;
 use crate::experiment::Expid;
-use crate::store::{GraphRows, JobRecord, Store};
+use crate::store::{JobStateRecord, PreparedGraph, Store};
+use std::collections::HashMap;
 use chrono::SecondsFormat;
 
 /// Bounds an installation sets on what one experiment may generate.
@@ -77,16 +78,23 @@ pub async fn generate_graph(
     // Generation is CPU work (up to a second for the largest graphs): off the async workers.
     let built = tokio::task::spawn_blocking(move || {
         let config = parse(&files)?;
-        let graph = generate(&config, &name, limits.max_jobs).map_err(config_error)?;
-        let mut sections: Vec<SectionCount> =
-            config.sections().into_iter().map(|(section, _)| SectionCount { section, jobs: 0 }).collect();
-        for job in &graph.jobs {
-            if let Some(count) = sections.iter_mut().find(|c| c.section == job.section) {
-                count.jobs += 1;
-            }
+        let (snapshot, statuses) = generate_snapshot(&config, &name, limits.max_jobs).map_err(config_error)?;
+        let mut per_section = vec![0u64; snapshot.sections.len()];
+        for job in &snapshot.jobs {
+            per_section[job.section()] += 1;
         }
-        let rows = (!options.dry_run).then(|| GraphRows::from_graph(&graph, status_code));
-        Ok::<_, HindcastError>((graph.jobs.len() as u64, graph.edges.len() as u64, sections, rows))
+        let sections: Vec<SectionCount> = snapshot
+            .sections
+            .iter()
+            .zip(per_section)
+            .map(|(s, jobs)| SectionCount { section: s.name.clone(), jobs })
+            .collect();
+        let (jobs, edges) = (snapshot.jobs.len() as u64, snapshot.edges.len() as u64);
+        let rows = (!options.dry_run).then(|| {
+            let encoded = snapshot.encode();
+            PreparedGraph { snapshot, encoded, statuses }
+        });
+        Ok::<_, HindcastError>((jobs, edges, sections, rows))
     })
     .await
     .map_err(|e| {
@@ -105,7 +113,7 @@ pub async fn generate_graph(
             sections,
         });
     };
-    let stored = store.store_graph(expid, &rows, !options.reset_statuses).await.map_err(to_domain_error)?;
+    let stored = store.store_graph(expid, rows, !options.reset_statuses).await.map_err(to_domain_error)?;
     tracing::info!(%expid, actor = %actor.name, jobs, edges, version = stored.graph_version, "graph generated");
     Ok(GenerateOutcome {
         dry_run: false,
@@ -118,14 +126,46 @@ pub async fn generate_graph(
 }
 
 pub async fn jobs(store: &dyn Store, expid: &Expid, query: &JobQuery) -> Result<JobPage, HindcastError> {
-    let page = store.jobs(expid, query).await.map_err(to_domain_error)?;
-    let total = u32::try_from(page.total).unwrap_or(u32::MAX);
-    let page_items = u32::try_from(page.jobs.len()).unwrap_or(u32::MAX);
-    Ok(JobPage { jobs: page.jobs.into_iter().map(to_job).collect(), pagination: query.pagination(page_items, total) })
+    let handle = store.graph(expid).await.map_err(to_domain_error)?;
+    let (graph, id) = (&handle.graph, handle.experiment_id);
+    let in_status = match query.statuses.is_empty() {
+        true => None,
+        false => Some(store.jobs_in_status(id, &query.statuses).await.map_err(to_domain_error)?),
+    };
+    let names = query.name.as_ref().map(|p| p.matcher());
+    let keep = |&n: &u32| matches(graph, n, query, names.as_ref());
+    let mut numbers: Vec<u32> = match in_status {
+        Some(list) => list.into_iter().filter(keep).collect(),
+        None => (0..graph.len() as u32).filter(keep).collect(),
+    };
+    // Sorting by status needs every candidate's status, and a long page is cheaper to read
+    // whole than by number; otherwise only the page's states are read.
+    let long_page = query.page_size.is_none_or(|size| size > 1000) && numbers.len() > 1000;
+    let states_of_all = if query.order_by == JobSortKey::Status || long_page {
+        Some(store.all_job_states(id).await.map_err(to_domain_error)?)
+    } else {
+        None
+    };
+    sort(graph, &mut numbers, query, states_of_all.as_deref());
+    let total = numbers.len();
+    let start = usize::try_from(query.offset()).unwrap_or(usize::MAX).min(total);
+    let end = query.page_size.map_or(total, |size| (start + size as usize).min(total));
+    let page = &numbers[start..end];
+    let states = match &states_of_all {
+        Some(all) => page.iter().filter_map(|&n| all.get(n as usize).cloned()).collect(),
+        None => store.job_states(id, page).await.map_err(to_domain_error)?,
+    };
+    let by_number: HashMap<u32, &JobStateRecord> = states.iter().map(|s| (s.number as u32, s)).collect();
+    let jobs = page.iter().map(|&n| to_job(graph, n, by_number.get(&n).copied())).collect();
+    let total = u32::try_from(total).unwrap_or(u32::MAX);
+    Ok(JobPage { jobs, pagination: query.pagination(u32::try_from(end - start).unwrap_or(u32::MAX), total) })
 }
 
 pub async fn job(store: &dyn Store, expid: &Expid, name: &str) -> Result<Job, HindcastError> {
-    store.job(expid, name).await.map(to_job).map_err(to_domain_error)
+    let handle = store.graph(expid).await.map_err(to_domain_error)?;
+    let number = number_of(&handle.graph, expid, name)?;
+    let states = store.job_states(handle.experiment_id, &[number]).await.map_err(to_domain_error)?;
+    Ok(to_job(&handle.graph, number, states.first()))
 }
 
 /// A job's parents (or children), with their statuses when asked.
@@ -136,11 +176,59 @@ pub async fn linked_jobs(
     parents: bool,
     include_status: bool,
 ) -> Result<Vec<JobLink>, HindcastError> {
-    let links = store.linked_jobs(expid, name, parents).await.map_err(to_domain_error)?;
-    Ok(links
-        .into_iter()
-        .map(|l| JobLink { job_name: l.name, status: include_status.then(|| status_of(l.status)) })
+    let handle = store.graph(expid).await.map_err(to_domain_error)?;
+    let graph = &handle.graph;
+    let number = number_of(graph, expid, name)?;
+    let linked = if parents { graph.parents(number) } else { graph.children(number) };
+    let statuses: HashMap<u32, i32> = match include_status {
+        true => store
+            .job_states(handle.experiment_id, linked)
+            .await
+            .map_err(to_domain_error)?
+            .into_iter()
+            .map(|s| (s.number as u32, s.status))
+            .collect(),
+        false => HashMap::new(),
+    };
+    Ok(linked
+        .iter()
+        .map(|&n| JobLink {
+            job_name: graph.job(n).name().to_owned(),
+            status: include_status.then(|| statuses.get(&n).map_or(JobStatus::Unknown, |&code| status_of(code))),
+        })
         .collect())
+}
+
+fn number_of(graph: &LoadedGraph, expid: &Expid, name: &str) -> Result<u32, HindcastError> {
+    graph
+        .number_of(name)
+        .ok_or_else(|| HindcastError::NotFound(format!("Job with name '{name}' not found in experiment '{expid}'")))
+}
+
+/// Whether job `n` passes the query's filters other than status.
+fn matches(graph: &LoadedGraph, n: u32, q: &JobQuery, names: Option<&NameMatcher>) -> bool {
+    let job = graph.job(n);
+    names.is_none_or(|m| m.matches(job.name()))
+        && q.section.as_deref().is_none_or(|s| graph.section(job).name == s)
+        && q.date.as_deref().is_none_or(|d| job.date() == Some(d))
+        && q.member.as_deref().is_none_or(|m| job.member() == Some(m))
+        && q.chunk.is_none_or(|c| job.chunk() == Some(c))
+}
+
+/// Orders job numbers by the query's key, then by name (numbers are in name order).
+fn sort(graph: &LoadedGraph, numbers: &mut [u32], q: &JobQuery, states: Option<&[JobStateRecord]>) {
+    let status = |n: u32| states.and_then(|all| all.get(n as usize)).map_or(0, |s| s.status);
+    match q.order_by {
+        JobSortKey::Name => {}
+        JobSortKey::Status => numbers.sort_by_key(|&n| status(n)),
+        JobSortKey::Section | JobSortKey::Priority => numbers.sort_by_key(|&n| graph.job(n).section()),
+        JobSortKey::Date => numbers.sort_by(|&a, &b| graph.job(a).date().cmp(&graph.job(b).date())),
+        JobSortKey::Member => numbers.sort_by(|&a, &b| graph.job(a).member().cmp(&graph.job(b).member())),
+        JobSortKey::Chunk => numbers.sort_by_key(|&n| graph.job(n).chunk()),
+    }
+    if q.order_desc {
+        numbers.reverse();
+    }
 }
 
 pub async fn summary(store: &dyn Store, expid: &Expid) -> Result<JobSummary, HindcastError> {
@@ -175,34 +263,32 @@ pub fn config_error(err: ConfigError) -> HindcastError {
     }
 }
 
-fn status_code(name: &str) -> i32 {
-    JobStatus::parse(name).unwrap_or(JobStatus::Waiting).code()
-}
-
 /// A stored code outside Autosubmit's range reads as UNKNOWN (it can only come from outside).
 fn status_of(code: i32) -> JobStatus {
     JobStatus::from_code(code).unwrap_or(JobStatus::Unknown)
 }
 
-fn to_job(r: JobRecord) -> Job {
+fn to_job(graph: &LoadedGraph, number: u32, state: Option<&JobStateRecord>) -> Job {
     let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, false));
+    let job = graph.job(number);
+    let section = graph.section(job);
     Job {
-        name: r.name,
-        status: status_of(r.status),
-        priority: r.priority,
-        section: r.section,
-        date: r.date,
-        member: r.member,
-        chunk: r.chunk,
-        split: r.split,
-        splits: r.splits,
-        platform: r.platform,
-        running: r.running,
-        retrials: r.retrials,
-        wallclock: r.wallclock,
-        processors: r.processors,
-        submit: time(r.submitted_at),
-        start: time(r.started_at),
-        finish: time(r.finished_at),
+        name: job.name().to_owned(),
+        status: state.map_or(JobStatus::Unknown, |s| status_of(s.status)),
+        priority: section.priority,
+        section: section.name.clone(),
+        date: job.2.clone(),
+        member: job.3.clone(),
+        chunk: job.4,
+        split: job.5,
+        splits: job.6,
+        platform: section.platform.clone(),
+        running: section.running.clone(),
+        retrials: section.retrials,
+        wallclock: section.wallclock.clone(),
+        processors: section.processors.clone(),
+        submit: time(state.and_then(|s| s.submitted_at)),
+        start: time(state.and_then(|s| s.started_at)),
+        finish: time(state.and_then(|s| s.finished_at)),
     }
 }

@@ -1,0 +1,152 @@
+//! A generated graph as stored and cached: every job's fixed attributes and every edge, in
+//! one value. Jobs are sorted by name, so a job's number (its index) is also its rank by name
+//! and a name is found by binary search. Encoded as compact JSON arrays: a job is
+//! `[name, section index, date, member, chunk, split, splits]`, an edge `[parent, child]`.
+
+use serde::{Deserialize, Serialize};
+
+/// What all jobs of one section share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SectionInfo {
+    pub name: String,
+    pub running: String,
+    pub platform: String,
+    pub priority: i64,
+    pub retrials: i64,
+    pub wallclock: Option<String>,
+    pub processors: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotJob(
+    pub String,
+    pub u16,
+    pub Option<String>,
+    pub Option<String>,
+    pub Option<i64>,
+    pub Option<i64>,
+    pub Option<i64>,
+);
+
+impl SnapshotJob {
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+    pub fn section(&self) -> usize {
+        usize::from(self.1)
+    }
+    pub fn date(&self) -> Option<&str> {
+        self.2.as_deref()
+    }
+    pub fn member(&self) -> Option<&str> {
+        self.3.as_deref()
+    }
+    pub fn chunk(&self) -> Option<i64> {
+        self.4
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphSnapshot {
+    pub sections: Vec<SectionInfo>,
+    pub jobs: Vec<SnapshotJob>,
+    pub edges: Vec<(u32, u32)>,
+}
+
+impl GraphSnapshot {
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// A snapshot ready for reading: name lookup and both directions of adjacency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedGraph {
+    pub version: i64,
+    pub snapshot: GraphSnapshot,
+    parents: Adjacency,
+    children: Adjacency,
+}
+
+/// Compressed adjacency lists: the neighbours of job `n` are `list[offsets[n]..offsets[n + 1]]`.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Adjacency {
+    offsets: Vec<u32>,
+    list: Vec<u32>,
+}
+
+impl Adjacency {
+    fn build(jobs: usize, pairs: impl Iterator<Item = (u32, u32)> + Clone) -> Self {
+        let mut offsets = vec![0u32; jobs + 1];
+        for (from, _) in pairs.clone() {
+            offsets[from as usize + 1] += 1;
+        }
+        for i in 0..jobs {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut list = vec![0u32; offsets[jobs] as usize];
+        for (from, to) in pairs {
+            list[fill[from as usize] as usize] = to;
+            fill[from as usize] += 1;
+        }
+        for n in 0..jobs {
+            list[offsets[n] as usize..offsets[n + 1] as usize].sort_unstable();
+        }
+        Self { offsets, list }
+    }
+
+    fn of(&self, job: u32) -> &[u32] {
+        let n = job as usize;
+        match (self.offsets.get(n), self.offsets.get(n + 1)) {
+            (Some(&start), Some(&end)) => &self.list[start as usize..end as usize],
+            _ => &[],
+        }
+    }
+}
+
+impl LoadedGraph {
+    pub fn new(version: i64, snapshot: GraphSnapshot) -> Self {
+        let jobs = snapshot.jobs.len();
+        let parents = Adjacency::build(jobs, snapshot.edges.iter().map(|&(p, c)| (c, p)));
+        let children = Adjacency::build(jobs, snapshot.edges.iter().copied());
+        Self { version, snapshot, parents, children }
+    }
+
+    /// The graph of an experiment never generated.
+    pub fn empty() -> Self {
+        Self::new(0, GraphSnapshot { sections: Vec::new(), jobs: Vec::new(), edges: Vec::new() })
+    }
+
+    pub fn len(&self) -> usize {
+        self.snapshot.jobs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.snapshot.jobs.is_empty()
+    }
+
+    pub fn number_of(&self, name: &str) -> Option<u32> {
+        self.snapshot.jobs.binary_search_by(|j| j.name().cmp(name)).ok().map(|i| i as u32)
+    }
+
+    pub fn job(&self, number: u32) -> &SnapshotJob {
+        &self.snapshot.jobs[number as usize]
+    }
+
+    pub fn section(&self, job: &SnapshotJob) -> &SectionInfo {
+        &self.snapshot.sections[job.section()]
+    }
+
+    pub fn parents(&self, number: u32) -> &[u32] {
+        self.parents.of(number)
+    }
+
+    pub fn children(&self, number: u32) -> &[u32] {
+        self.children.of(number)
+    }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Workflow speed on SQLite, measured from a second process:
+#   generation including storing, for `large` (20,202 jobs) and a synthetic 100k-job
+#   configuration (10 dates x 20 members x 100 chunks x 5 sections, plus 200 INI jobs);
+#   target < 1 s at 100k;
+#   the job-list API page, one job, its parents, the summary at 100k jobs (target < 20 ms).
+# Usage: bench/workflow.sh [seconds]
+seconds="${1:-5}"
+source "$(dirname "$0")/lib.sh"
+base="http://127.0.0.1:$port"
+
+# configure NAME DIR: creates an experiment holding DIR's YAML files; prints its id.
+configure() {
+  python3 - "$base" "$1" "$2" <<'PY'
+import http.client, json, pathlib, sys, urllib.parse
+base, label, folder = sys.argv[1:]
+url = urllib.parse.urlparse(base)
+conn = http.client.HTTPConnection(url.hostname, url.port)
+conn.request("POST", "/v4/experiments", json.dumps({"description": label}), {"content-type": "application/json"})
+expid = json.loads(conn.getresponse().read())["name"]
+files = {p.name: p.read_text() for p in sorted(pathlib.Path(folder).glob("*.yml"))}
+conn.request("PUT", f"/v4/experiments/{expid}/config", json.dumps({"files": files}), {"content-type": "application/json"})
+res = conn.getresponse()
+res.read()
+assert res.status == 200, res.status
+print(expid)
+PY
+}
+
+# generate LABEL EXPID: three generations (the 2nd and 3rd replace a stored graph).
+generate() {
+  local label="$1" expid="$2" times=()
+  for _ in 1 2 3; do
+    local out
+    out="$(curl -s -w '\n%{http_code} %{time_total}' -X POST "$base/v4/experiments/$expid?action=generate")"
+    local code seconds_taken
+    read -r code seconds_taken <<<"$(tail -1 <<<"$out")"
+    [ "$code" = 200 ] || { echo "generate $expid answered $code: $(head -1 <<<"$out")"; exit 1; }
+    times+=("$seconds_taken")
+  done
+  local jobs edges
+  jobs="$(head -1 <<<"$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["jobs"], d["edges"])')"
+  printf '%-52s %s (jobs edges); seconds: %s\n' "generate $label" "$jobs" "${times[*]}"
+}
+
+large="$(configure large server/tests/data/autosubmit-cases/large)"
+big="$(configure synthetic-100k bench/configs/synthetic-100k)"
+echo "workflow benchmark, SQLite; views: wrk 1 thread, 1 connection (latency), ${seconds}s each"
+generate "large (Autosubmit 4.1.17.1: 4.6 s)" "$large"
+generate "synthetic 100k" "$big"
+
+job="${big}_19950101_fc10_50_STATS"
+wrk_line "API  GET …/jobs?page_size=100 (100k jobs)" "$base/v4/experiments/$big/jobs?page_size=100" "$seconds" 1
+wrk_line "API  GET …/jobs?status=READY&page_size=100" "$base/v4/experiments/$big/jobs?status=READY&page_size=100" "$seconds" 1
+wrk_line "API  GET …/jobs?job_name=*_fc10_5*_SIM&page_size=100" "$base/v4/experiments/$big/jobs?job_name=*_fc10_5*_SIM&page_size=100" "$seconds" 1
+wrk_line "API  GET …/jobs/{name}" "$base/v4/experiments/$big/jobs/$job" "$seconds" 1
+wrk_line "API  GET …/jobs/{name}/parents" "$base/v4/experiments/$big/jobs/$job/parents?include_status=true" "$seconds" 1
+wrk_line "API  GET …/summary (100k jobs)" "$base/v4/experiments/$big/summary" "$seconds" 1
