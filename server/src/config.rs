@@ -34,6 +34,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// The most jobs one experiment's graph may have (`HINDCAST_MAX_JOBS`).
     pub max_jobs: u64,
+    /// Seed a demo experiment into an empty catalogue at start (`HINDCAST_DEMO`).
+    pub demo: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,7 @@ struct FileLayer {
     hindcast_local_user: Option<String>,
     hindcast_log_format: Option<String>,
     hindcast_max_jobs: Option<u64>,
+    hindcast_demo: Option<bool>,
 }
 
 impl Settings {
@@ -109,6 +112,14 @@ impl Settings {
             })?,
             None => layer.hindcast_max_jobs.unwrap_or(app::workflow::DEFAULT_MAX_JOBS),
         };
+        let demo = match env("HINDCAST_DEMO").as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None => layer.hindcast_demo.unwrap_or(false),
+            Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid { name: "HINDCAST_DEMO", message: format!("'{other}' is not true or false") })
+            }
+        };
         Ok(Self {
             database_url: SecretString::from(pick("DATABASE_URL", layer.database_url, DEFAULT_DATABASE_URL)),
             site_addr,
@@ -121,6 +132,7 @@ impl Settings {
             local_user,
             log_format,
             max_jobs,
+            demo,
         })
     }
 

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod config;
+pub mod demo;
 pub mod startup;
 pub mod telemetry;
 pub mod web_security;

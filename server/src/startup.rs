@@ -48,6 +48,11 @@ impl Application {
             local_actor: Actor::local(&settings.local_user),
             limits: WorkflowLimits { max_jobs: settings.max_jobs },
         };
+        if settings.demo {
+            if let Err(err) = crate::demo::seed_if_empty(&context).await {
+                tracing::warn!(error = %err, "the demo experiment could not be seeded");
+            }
+        }
         let router = router(&settings, context);
         Ok(Self { listener, router, store })
     }

@@ -2,6 +2,7 @@
 
 use crate::error::HindcastError;
 use crate::experiment::ExperimentKind;
+use crate::workflow::{JobStatus, JobSummary};
 use leptos::prelude::*;
 
 /// Marks `<body data-hydrated="true">` once the wasm has taken over, so browser tests click
@@ -67,5 +68,75 @@ pub fn short_time(rfc3339: &str) -> String {
     match (rfc3339.get(0..10), rfc3339.get(11..16)) {
         (Some(date), Some(time)) => format!("{date} {time} UTC"),
         _ => rfc3339.to_owned(),
+    }
+}
+
+/// A job status, coloured with Autosubmit's palette (colour is never the only cue: the name
+/// is written).
+#[component]
+pub fn StatusChip(status: JobStatus) -> impl IntoView {
+    view! { <span class=status.css_class()>{status.as_str()}</span> }
+}
+
+/// Jobs per status and the share completed; each count links to the jobs in that status.
+#[component]
+pub fn StatusSummary(expid: String, summary: JobSummary) -> impl IntoView {
+    let completed = summary.count(JobStatus::Completed);
+    let percent = if summary.total == 0 { 0 } else { completed * 100 / summary.total };
+    let chips = summary
+        .counts
+        .iter()
+        .map(|c| {
+            let href = format!("/experiments/{expid}/jobs?status={}", c.status.as_str());
+            view! {
+                <li>
+                    <a href=href class="summary-link">
+                        <StatusChip status=c.status />
+                        <span class="summary-count">{c.count}</span>
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="progress" role="progressbar" aria-label="Completed jobs" aria-valuemin="0" aria-valuemax="100"
+            aria-valuenow=percent.to_string()>
+            <div class="progress-bar" style=format!("width: {percent}%")></div>
+        </div>
+        <p class="progress-text">{format!("{completed} of {} jobs completed ({percent}%)", summary.total)}</p>
+        <ul class="summary-chips">{chips}</ul>
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExperimentTab {
+    Overview,
+    Configuration,
+    Jobs,
+}
+
+/// The header of every page about one experiment: breadcrumbs, id and the tabs.
+#[component]
+pub fn ExperimentHeader(expid: String, current: ExperimentTab) -> impl IntoView {
+    let tabs = [
+        (ExperimentTab::Overview, "Overview", format!("/experiments/{expid}")),
+        (ExperimentTab::Configuration, "Configuration", format!("/experiments/{expid}/config")),
+        (ExperimentTab::Jobs, "Jobs", format!("/experiments/{expid}/jobs")),
+    ];
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumbs">
+            <a href="/experiments">"Experiments"</a>
+            <span aria-hidden="true">"/"</span>
+            <span class="mono">{expid.clone()}</span>
+        </nav>
+        <nav class="tabs" aria-label="Experiment">
+            {tabs
+                .into_iter()
+                .map(|(tab, label, href)| {
+                    let aria = (tab == current).then_some("page");
+                    view! { <a href=href aria-current=aria>{label}</a> }
+                })
+                .collect_view()}
+        </nav>
     }
 }

@@ -157,7 +157,7 @@ fn ResultsTable(result: ExperimentPage, query: ListQuery) -> impl IntoView {
     view! {
         <section class="panel table-panel">
             <div class="table-scroll">
-                <table class="data-table">
+                <table class="data-table experiments-table">
                     <caption class="visually-hidden">"Experiments"</caption>
                     <thead>
                         <tr>

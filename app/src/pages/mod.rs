@@ -1,6 +1,8 @@
 //! Routes and page components.
 
+mod experiment_config;
 mod experiment_detail;
+mod experiment_jobs;
 mod experiment_list;
 mod experiment_new;
 mod not_found;
@@ -58,6 +60,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/experiments") view=experiment_list::ExperimentList ssr=SsrMode::Async />
                     <Route path=path!("/experiments/new") view=experiment_new::NewExperimentPage />
                     <Route path=path!("/experiments/:expid") view=experiment_detail::ExperimentDetail ssr=SsrMode::Async />
+                    <Route path=path!("/experiments/:expid/config") view=experiment_config::ExperimentConfig ssr=SsrMode::Async />
+                    <Route path=path!("/experiments/:expid/jobs") view=experiment_jobs::ExperimentJobs ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -15,6 +15,12 @@ pub const DELETE_CONFIG_FILES: &str = "DELETE FROM experiment_config_files WHERE
 pub const INSERT_CONFIG_FILE: &str =
     "INSERT INTO experiment_config_files (experiment_id, name, content, modified_at) VALUES ($1, $2, $3, $4)";
 
+pub const UPSERT_CONFIG_FILE: &str = "INSERT INTO experiment_config_files (experiment_id, name, content, modified_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (experiment_id, name) DO UPDATE SET content = excluded.content, \
+     modified_at = excluded.modified_at";
+
+pub const DELETE_CONFIG_FILE: &str = "DELETE FROM experiment_config_files WHERE experiment_id = $1 AND name = $2";
+
 /// Counts a new graph and returns the experiment's id and new version, unless it is running.
 pub const BUMP_GRAPH_VERSION: &str = "UPDATE experiments SET graph_version = graph_version + 1, generated_at = $1 \
      WHERE expid = $2 AND status <> 'RUNNING' RETURNING id, graph_version";

@@ -64,6 +64,12 @@ pub trait WorkflowStore: Send + Sync + 'static {
     /// Replaces every configuration file of the experiment, in one transaction.
     async fn replace_config_files(&self, expid: &Expid, files: &BTreeMap<String, String>) -> Result<(), StoreError>;
 
+    /// Creates or replaces one configuration file.
+    async fn put_config_file(&self, expid: &Expid, name: &str, content: &str) -> Result<(), StoreError>;
+
+    /// Removes one configuration file; `false` when there was none of that name.
+    async fn delete_config_file(&self, expid: &Expid, name: &str) -> Result<bool, StoreError>;
+
     /// Replaces the experiment's graph and job states in one transaction, keeping the
     /// statuses that carry history (COMPLETED, FAILED, …) of jobs that still exist when
     /// `keep_statuses`. Refused while the experiment runs.

@@ -38,6 +38,35 @@ macro_rules! impl_workflow_store {
                 Ok(())
             }
 
+            #[tracing::instrument(skip_all, fields(%expid, name))]
+            async fn put_config_file(
+                &self,
+                expid: &$crate::experiment::Expid,
+                name: &str,
+                content: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                let id = self.experiment_id(expid).await?;
+                sqlx::query($crate::store::job_sql::UPSERT_CONFIG_FILE)
+                    .bind(id)
+                    .bind(name)
+                    .bind(content)
+                    .bind(chrono::Utc::now())
+                    .execute(self.pool())
+                    .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(%expid, name))]
+            async fn delete_config_file(
+                &self,
+                expid: &$crate::experiment::Expid,
+                name: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let id = self.experiment_id(expid).await?;
+                let done = sqlx::query($crate::store::job_sql::DELETE_CONFIG_FILE).bind(id).bind(name).execute(self.pool()).await?;
+                Ok(done.rows_affected() > 0)
+            }
+
             #[tracing::instrument(skip_all, fields(%expid, jobs = graph.statuses.len()))]
             async fn store_graph(
                 &self,

@@ -37,6 +37,15 @@ pub async fn config(store: &dyn Store, expid: &Expid) -> Result<ConfigFiles, Hin
     Ok(ConfigFiles { files: records.into_iter().map(|r| (r.name, r.content)).collect() })
 }
 
+/// The text of one configuration file.
+pub async fn config_file(store: &dyn Store, expid: &Expid, name: &str) -> Result<String, HindcastError> {
+    let mut files = config(store, expid).await?;
+    files
+        .files
+        .remove(name)
+        .ok_or_else(|| HindcastError::NotFound(format!("Experiment {expid} has no configuration file '{name}'.")))
+}
+
 /// The merged configuration as one JSON object (autosubmit-api's `filesystem-config`).
 pub async fn merged_config(store: &dyn Store, expid: &Expid) -> Result<serde_json::Value, HindcastError> {
     let files = config(store, expid).await?;
@@ -57,6 +66,37 @@ pub async fn save_config(
     store.replace_config_files(expid, &files.files).await.map_err(to_domain_error)?;
     tracing::info!(%expid, actor = %actor.name, files = files.files.len(), "configuration saved");
     Ok(files)
+}
+
+/// Creates or replaces one file, checked with the files it joins (name, total size, syntax).
+pub async fn save_config_file(
+    store: &dyn Store,
+    actor: &Actor,
+    expid: &Expid,
+    name: &str,
+    content: String,
+) -> Result<ConfigFiles, HindcastError> {
+    let mut files = config(store, expid).await?;
+    files.files.insert(name.to_owned(), content);
+    files.check_shape()?;
+    let text = &files.files[name];
+    WorkflowConfig::from_files([(name, text.as_str())]).map_err(config_error)?;
+    store.put_config_file(expid, name, text).await.map_err(to_domain_error)?;
+    tracing::info!(%expid, actor = %actor.name, file = name, "configuration file saved");
+    Ok(files)
+}
+
+pub async fn delete_config_file(
+    store: &dyn Store,
+    actor: &Actor,
+    expid: &Expid,
+    name: &str,
+) -> Result<ConfigFiles, HindcastError> {
+    if !store.delete_config_file(expid, name).await.map_err(to_domain_error)? {
+        return Err(HindcastError::NotFound(format!("Experiment {expid} has no configuration file '{name}'.")));
+    }
+    tracing::info!(%expid, actor = %actor.name, file = name, "configuration file removed");
+    config(store, expid).await
 }
 
 /// Builds the job graph from the stored configuration and, unless a dry run, stores it.

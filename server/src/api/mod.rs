@@ -27,6 +27,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext) -> Router<S
             // 2 MB of YAML grows when escaped into JSON; the domain enforces the 2 MB itself.
             get(workflow::config).put(workflow::save_config).layer(DefaultBodyLimit::max(8 * 1024 * 1024)),
         )
+        .route("/experiments/{expid}/config/files/{name}", get(workflow::config_file))
         .route("/experiments/{expid}/filesystem-config", get(workflow::merged_config))
         .route("/experiments/{expid}/summary", get(workflow::summary))
         .route("/experiments/{expid}/jobs", get(workflow::jobs))

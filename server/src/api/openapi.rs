@@ -9,7 +9,7 @@ use utoipa::OpenApi;
     info(title = "Hindcast API", description = "Experiments and workflows. Compatible with autosubmit-api 4.2.0 where the endpoint exists."),
     paths(
         experiments::list, experiments::detail, experiments::create, experiments::update,
-        workflow::config, workflow::save_config, workflow::merged_config, workflow::action, workflow::jobs,
+        workflow::config, workflow::save_config, workflow::config_file, workflow::merged_config, workflow::action, workflow::jobs,
         workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary
     ),
     components(schemas(ErrorBody, experiments::CreateExperimentBody, experiments::UpdateExperimentBody)),

@@ -37,6 +37,21 @@ pub async fn save_config(
     Ok(Json(ops::save_config(ctx.store.as_ref(), &ctx.actor(), &expid, files).await?))
 }
 
+/// One configuration file as YAML text, to download.
+#[utoipa::path(get, path = "/v4/experiments/{expid}/config/files/{name}", tag = "workflow",
+    params(("expid" = String, Path, description = "Experiment id"), ("name" = String, Path, description = "File name")),
+    responses((status = 200, content_type = "application/yaml", body = String), (status = 404, body = ErrorBody)))]
+pub async fn config_file(
+    State(ctx): State<AppContext>,
+    Path((expid, name)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let expid = parse_path_expid(&expid)?;
+    let text = ops::config_file(ctx.store.as_ref(), &expid, &name).await?;
+    // The name passed the file-name rule when stored: safe inside the header's quotes.
+    let disposition = format!("attachment; filename=\"{name}\"");
+    Ok(([(header::CONTENT_TYPE, "application/yaml; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], text))
+}
+
 /// autosubmit-api's `filesystem-config`: the merged configuration.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MergedConfig {

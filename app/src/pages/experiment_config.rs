@@ -1,0 +1,124 @@
+//! An experiment's configuration: one form per YAML file (checked on save), a form to add a
+//! file, and downloads.
+
+use crate::components::{ErrorNotice, ExperimentHeader, ExperimentTab};
+use crate::workflow::server_fns::{get_config, DeleteConfigFile, SaveConfigFile};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn ExperimentConfig() -> impl IntoView {
+    let params = use_params_map();
+    let expid = Memo::new(move |_| params.get().get("expid").unwrap_or_default());
+    let add = ServerAction::<SaveConfigFile>::new();
+    let delete = ServerAction::<DeleteConfigFile>::new();
+    // Only adding or removing a file changes the list; saving one file leaves the others'
+    // unsaved edits alone.
+    let changes = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(_))) || matches!(delete.value().get(), Some(Ok(_))) {
+            changes.update(|n| *n += 1);
+        }
+    });
+    let config = Resource::new(move || (expid.get(), changes.get()), |(id, _)| get_config(id));
+    let delete_error = move || delete.value().get().and_then(Result::err);
+    view! {
+        <Title text=move || format!("{} configuration", expid.get()) />
+        {move || view! { <ExperimentHeader expid=expid.get() current=ExperimentTab::Configuration /> }}
+        <div class="page-head">
+            <h1>"Configuration"</h1>
+        </div>
+        <p class="lead">
+            "Autosubmit 4 YAML files, merged in name order (later keys win). Each file is checked when saved; "
+            "generate the graph from the Overview tab."
+        </p>
+        {move || delete_error().map(|error| view! { <ErrorNotice error /> })}
+        <Transition fallback=|| view! { <p class="loading">"Loading configuration…"</p> }>
+            {move || Suspend::new(async move {
+                match config.await {
+                    Ok(files) => {
+                        let expid = expid.get_untracked();
+                        let empty = files.files.is_empty();
+                        view! {
+                            {empty.then(|| view! {
+                                <section class="panel empty-state" id="no-files">
+                                    <h2>"No configuration yet"</h2>
+                                    <p>"Add expdef.yml, jobs.yml and the other files below, or PUT them through the API."</p>
+                                </section>
+                            })}
+                            {files.files.into_iter().map(|(name, content)| view! {
+                                <ConfigFileForm expid=expid.clone() name content delete />
+                            }).collect_view()}
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="panel">
+            <h2>"Add a file"</h2>
+            <ActionForm action=add attr:class="form" attr:id="add-file">
+                {move || add.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
+                <input type="hidden" name="expid" value=move || expid.get() />
+                <div class="field">
+                    <label for="new-name">"File name"</label>
+                    <input id="new-name" name="name" required placeholder="jobs.yml" pattern="[A-Za-z0-9_][A-Za-z0-9._-]*\\.(yml|yaml)" />
+                    <small>"Letters, digits, '.', '_' or '-', ending in .yml or .yaml. A file of the same name is replaced."</small>
+                </div>
+                <div class="field config-file">
+                    <label for="new-content">"Content"</label>
+                    <textarea id="new-content" name="content" rows="12" spellcheck="false"></textarea>
+                </div>
+                <div class="actions">
+                    <button type="submit" class="button button-primary" disabled=add.pending()>"Add file"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn ConfigFileForm(expid: String, name: String, content: String, delete: ServerAction<DeleteConfigFile>) -> impl IntoView {
+    let save = ServerAction::<SaveConfigFile>::new();
+    let pending = save.pending();
+    let id = format!("file-{}", name.replace('.', "-"));
+    let (title_id, content_id) = (format!("{id}-title"), format!("{id}-content"));
+    let (labelled_by, content_for) = (title_id.clone(), content_id.clone());
+    let download = format!("/v4/experiments/{expid}/config/files/{name}");
+    let rows = content.lines().count().clamp(8, 40);
+    let (remove_label, content_label) = (format!("Remove {name}"), format!("Content of {name}"));
+    let (expid_for_delete, name_for_delete) = (expid.clone(), name.clone());
+    let (name_shown, name_download) = (name.clone(), name.clone());
+    view! {
+        <section class="panel config-file" id=id aria-labelledby=labelled_by>
+            <h2>
+                <span class="mono" id=title_id>{name_shown}</span>
+                <span class="actions">
+                    <a class="button" href=download download=name_download>"Download"</a>
+                    <ActionForm action=delete>
+                        <input type="hidden" name="expid" value=expid_for_delete />
+                        <input type="hidden" name="name" value=name_for_delete />
+                        <button type="submit" class="button" aria-label=remove_label>"Remove"</button>
+                    </ActionForm>
+                </span>
+            </h2>
+            <ActionForm action=save attr:class="form">
+                {move || match save.value().get() {
+                    Some(Err(error)) => Some(view! { <ErrorNotice error /> }.into_any()),
+                    Some(Ok(_)) => Some(view! { <p class="notice notice-ok" role="status">"Saved."</p> }.into_any()),
+                    None => None,
+                }}
+                <input type="hidden" name="expid" value=expid />
+                <input type="hidden" name="name" value=name />
+                <label class="visually-hidden" for=content_for>{content_label}</label>
+                <textarea id=content_id name="content" rows=rows spellcheck="false">{content}</textarea>
+                <div class="actions">
+                    <button type="submit" class="button button-primary" disabled=pending>
+                        {move || if pending.get() { "Saving…" } else { "Save" }}
+                    </button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,185 @@
+//! An experiment's jobs: filters, sort and paging held in the URL, and a CSV export of the
+//! same view.
+
+use crate::components::{ErrorNotice, ExperimentHeader, ExperimentTab, StatusChip};
+use crate::workflow::server_fns::list_jobs;
+use crate::workflow::{JobPage, JobParams, JobQuery, JobSortKey, JobStatus, GUI_JOB_PAGE_SIZE};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[component]
+pub fn ExperimentJobs() -> impl IntoView {
+    let path = use_params_map();
+    let query_map = use_query_map();
+    let expid = Memo::new(move |_| path.get().get("expid").unwrap_or_default());
+    let params = Memo::new(move |_| {
+        let q = query_map.get();
+        JobParams {
+            view: None,
+            job_name: q.get("job_name"),
+            status: q.get("status"),
+            section: q.get("section"),
+            date: q.get("date"),
+            member: q.get("member"),
+            chunk: q.get("chunk"),
+            order_by: q.get("order_by"),
+            order_desc: q.get("order_desc"),
+            page: q.get("page"),
+            page_size: q.get("page_size"),
+        }
+    });
+    let page = Resource::new(move || (expid.get(), params.get()), |(id, p)| list_jobs(id, p));
+    let field = move |get: fn(&JobParams) -> &Option<String>| move || get(&params.get()).clone().unwrap_or_default();
+    let parsed = Memo::new(move |_| JobQuery::parse(&params.get()).unwrap_or_default());
+    let status_selected = move |name: &'static str| {
+        move || parsed.get().statuses.first().map_or("", |s| s.as_str()) == name
+    };
+    let sort_selected = move |key: JobSortKey| move || parsed.get().order_by == key;
+    let csv = move || {
+        let q = JobQuery { page: 1, page_size: None, ..parsed.get() };
+        format!("/v4/experiments/{}/jobs.csv?{}", expid.get(), q.to_query_string())
+    };
+    view! {
+        <Title text=move || format!("{} jobs", expid.get()) />
+        {move || view! { <ExperimentHeader expid=expid.get() current=ExperimentTab::Jobs /> }}
+        <div class="page-head">
+            <h1>"Jobs"</h1>
+            <a class="button" href=csv id="csv-export">"Download CSV"</a>
+        </div>
+        <Form method="GET" action="" attr:class="panel filters" attr:role="search" attr:id="job-filters">
+            <div class="field field-grow">
+                <label for="j-name">"Name"</label>
+                <input id="j-name" type="search" name="job_name" placeholder="*_SIM, !*_POST" value=field(|p| &p.job_name) />
+            </div>
+            <div class="field">
+                <label for="j-status">"Status"</label>
+                <select id="j-status" name="status">
+                    <option value="" selected=status_selected("")>"Any"</option>
+                    {JobStatus::ALL.map(|s| view! {
+                        <option value=s.as_str() selected=status_selected(s.as_str())>{s.as_str()}</option>
+                    })}
+                </select>
+            </div>
+            <div class="field">
+                <label for="j-section">"Section"</label>
+                <input id="j-section" name="section" value=field(|p| &p.section) />
+            </div>
+            <div class="field">
+                <label for="j-date">"Date"</label>
+                <input id="j-date" name="date" placeholder="20000101" value=field(|p| &p.date) />
+            </div>
+            <div class="field">
+                <label for="j-member">"Member"</label>
+                <input id="j-member" name="member" value=field(|p| &p.member) />
+            </div>
+            <div class="field">
+                <label for="j-chunk">"Chunk"</label>
+                <input id="j-chunk" name="chunk" inputmode="numeric" value=field(|p| &p.chunk) />
+            </div>
+            <div class="field">
+                <label for="j-sort">"Sort by"</label>
+                <select id="j-sort" name="order_by">
+                    {JobSortKey::ALL.map(|k| view! {
+                        <option value=k.as_str() selected=sort_selected(k)>{k.as_str()}</option>
+                    })}
+                </select>
+            </div>
+            <div class="field field-check">
+                <input id="j-desc" type="checkbox" name="order_desc" value="true" checked=move || parsed.get().order_desc />
+                <label for="j-desc">"Descending"</label>
+            </div>
+            <input type="hidden" name="page_size" value=field(|p| &p.page_size) />
+            <button type="submit" class="button button-primary">"Filter"</button>
+        </Form>
+        <Transition fallback=|| view! { <p class="loading">"Loading jobs…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(result) => {
+                        let query = JobQuery::parse(&params.get_untracked()).unwrap_or_default();
+                        view! { <JobTable expid=expid.get_untracked() result query /> }.into_any()
+                    }
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn link_to(expid: &str, query: &JobQuery) -> String {
+    match query.to_query_string() {
+        qs if qs.is_empty() => format!("/experiments/{expid}/jobs"),
+        qs => format!("/experiments/{expid}/jobs?{qs}"),
+    }
+}
+
+#[component]
+fn JobTable(expid: String, result: JobPage, query: JobQuery) -> impl IntoView {
+    let p = result.pagination.clone();
+    if result.jobs.is_empty() {
+        let overview = format!("/experiments/{expid}");
+        return view! {
+            <section class="panel empty-state" id="no-jobs">
+                <h2>"No jobs match"</h2>
+                <p>"Change the filters, or generate the graph from the Overview tab."</p>
+                <a class="button" href=overview>"Overview"</a>
+            </section>
+        }
+        .into_any();
+    }
+    let size = query.page_size.unwrap_or(GUI_JOB_PAGE_SIZE);
+    let prev = (p.page > 1).then(|| link_to(&expid, &JobQuery { page: p.page - 1, ..query.clone() }));
+    let next = (p.page < p.total_pages).then(|| link_to(&expid, &JobQuery { page: p.page + 1, ..query.clone() }));
+    let rows = result
+        .jobs
+        .into_iter()
+        .map(|j| {
+            let dash = || "—".to_owned();
+            view! {
+                <tr>
+                    <td class="mono">{j.name}</td>
+                    <td><StatusChip status=j.status /></td>
+                    <td class="mono">{j.section}</td>
+                    <td class="mono">{j.date.unwrap_or_else(dash)}</td>
+                    <td class="mono">{j.member.unwrap_or_else(dash)}</td>
+                    <td class="num">{j.chunk.map(|c| c.to_string()).unwrap_or_else(dash)}</td>
+                    <td>{j.platform}</td>
+                    <td class="mono">{j.wallclock.unwrap_or_else(dash)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let first = (p.page - 1) * size + 1;
+    let last = first + p.page_items - 1;
+    view! {
+        <section class="panel table-panel">
+            <div class="table-scroll">
+                <table class="data-table jobs-table">
+                    <caption class="visually-hidden">"Jobs"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Section"</th>
+                            <th scope="col">"Date"</th>
+                            <th scope="col">"Member"</th>
+                            <th scope="col">"Chunk"</th>
+                            <th scope="col">"Platform"</th>
+                            <th scope="col">"Wallclock"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            <nav class="pager" aria-label="Pages">
+                <span class="pager-info" id="jobs-count">
+                    {format!("Jobs {first}–{last} of {} · page {} of {}", p.total_items, p.page, p.total_pages)}
+                </span>
+                {prev.map(|href| view! { <A href=href attr:class="button" attr:rel="prev">"← Previous"</A> })}
+                {next.map(|href| view! { <A href=href attr:class="button" attr:rel="next">"Next →"</A> })}
+            </nav>
+        </section>
+    }
+    .into_any()
+}
