@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { NewExperimentForm } from './pages';
+import { NewExperimentForm, smallWorkflow } from './pages';
 
 test.use({ javaScriptEnabled: false });
 
@@ -25,4 +25,17 @@ test('a refused form shows its error without JavaScript', async ({ page }) => {
   await new NewExperimentForm(page).submit();
   await expect(page).toHaveURL(/\/experiments\/new/);
   await expect(page.getByRole('alert')).toContainText('Description: a description is required');
+});
+
+test('generating the graph works without JavaScript', async ({ page, request }) => {
+  const created = await request.post('/v4/experiments', { data: { description: 'No-JS workflow' } });
+  const expid = (await created.json()).name as string;
+  const files = { 'expdef.yml': smallWorkflow.expdef, 'jobs.yml': smallWorkflow.jobs };
+  expect((await request.put(`/v4/experiments/${expid}/config`, { data: { files } })).status()).toBe(200);
+  await page.goto(`/experiments/${expid}`);
+  await expect(page.locator('#no-graph')).toBeVisible();
+  await page.locator('#generate').getByRole('button', { name: 'Generate graph' }).click();
+  // Leptos sends a plain form back to the page it came from (with an empty query).
+  await expect(page).toHaveURL(new RegExp(`/experiments/${expid}\\??$`));
+  await expect(page.locator('#workflow')).toContainText('0 of 6 jobs completed');
 });

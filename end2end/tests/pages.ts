@@ -32,3 +32,23 @@ export class ExperimentList {
     return this.page.locator('table.data-table tbody tr');
   }
 }
+
+/** A workflow of 6 jobs and 4 edges: 2 members × (INI, then SIM chunks 1 and 2). */
+export const smallWorkflow = {
+  expdef: `EXPERIMENT:
+  DATELIST: '20000101'
+  MEMBERS: 'fc0 fc1'
+  CHUNKSIZEUNIT: month
+  CHUNKSIZE: 1
+  NUMCHUNKS: 2
+`,
+  jobs: `JOBS:
+  INI:
+    FILE: INI.sh
+    RUNNING: member
+  SIM:
+    FILE: SIM.sh
+    RUNNING: chunk
+    DEPENDENCIES: INI SIM-1
+`,
+};

@@ -24,6 +24,27 @@ for (const scheme of ['light', 'dark'] as const) {
   }
 }
 
+test('screenshot workflow pages', async ({ page, request }) => {
+  const created = await request.post('/v4/experiments', { data: { description: 'Screenshot sample: workflow' } });
+  const expid = (await created.json()).name as string;
+  const files = {
+    'expdef.yml': "EXPERIMENT:\n  DATELIST: '20000101 20000201'\n  MEMBERS: 'fc0 fc1 fc2'\n  NUMCHUNKS: 4\n",
+    'jobs.yml': 'JOBS:\n  INI:\n    RUNNING: member\n  SIM:\n    RUNNING: chunk\n    DEPENDENCIES: INI SIM-1\n    WALLCLOCK: 02:00\n  POST:\n    RUNNING: chunk\n    DEPENDENCIES: SIM\n',
+  };
+  expect((await request.put(`/v4/experiments/${expid}/config`, { data: { files } })).status()).toBe(200);
+  expect((await request.post(`/v4/experiments/${expid}?action=generate`)).status()).toBe(200);
+  for (const [name, path] of [['overview', ''], ['config', '/config'], ['jobs', '/jobs']]) {
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await openHydrated(page, `/experiments/${expid}${path}`);
+      await page.screenshot({ path: `test-results/screens/${name}-${scheme}.png`, fullPage: true });
+    }
+  }
+  await page.setViewportSize({ width: 390, height: 800 });
+  await openHydrated(page, `/experiments/${expid}/jobs`);
+  await page.screenshot({ path: 'test-results/screens/jobs-phone.png', fullPage: true });
+});
+
 test('screenshot detail and phone list', async ({ page }) => {
   await openHydrated(page, '/experiments');
   const first = page.locator('table.data-table tbody tr a').first();

@@ -141,7 +141,7 @@ async fn pages_render_with_real_statuses(backend: Backend) {
     let res = app.client.get(app.url("/experiments")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
-    assert!(html.contains(">a000</a>"), "the row links the experiment");
+    assert!(html.contains(r#"<a href="/experiments/a000">a000"#), "the row links the experiment");
     assert!(html.contains("Visible &lt;b&gt;not bold&lt;/b&gt;"), "descriptions are escaped");
 
     let res = app.client.get(app.url("/experiments/a000")).send().await.unwrap();

@@ -42,6 +42,8 @@ fn field_label(field: &str) -> String {
         "exp_type" => "Kind".into(),
         "hpc" => "HPC".into(),
         "expid" => "Experiment id".into(),
+        // Configuration keys (`JOBS.SIM.DEPENDENCIES`) and file names are shown as written.
+        other if other.contains('.') => other.to_owned(),
         other => {
             let mut chars = other.chars();
             chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()

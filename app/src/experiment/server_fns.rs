@@ -15,7 +15,7 @@ use {
 
 /// One page of the catalogue for the GUI (a missing `only_active` means all experiments).
 #[server(endpoint = "experiments/list", input = GetUrl)]
-pub async fn list_experiments(params: ListParams) -> Result<ExperimentPage, HindcastError> {
+pub async fn list_experiments(#[server(default)] params: ListParams) -> Result<ExperimentPage, HindcastError> {
     with_status(async {
         let ctx = AppContext::current()?;
         let query = ListQuery::parse(&params, false)?;

@@ -84,7 +84,7 @@ pub async fn delete_config_file(expid: Option<String>, name: Option<String>) -> 
 
 /// A page of the job table (100 jobs unless the URL says otherwise).
 #[server(endpoint = "workflow/jobs", input = GetUrl)]
-pub async fn list_jobs(expid: String, params: JobParams) -> Result<JobPage, HindcastError> {
+pub async fn list_jobs(expid: String, #[server(default)] params: JobParams) -> Result<JobPage, HindcastError> {
     with_status(async {
         let ctx = AppContext::current()?;
         let mut query = JobQuery::parse(&params)?;

@@ -1,0 +1,69 @@
+import { test, expect } from '@playwright/test';
+import { openHydrated, smallWorkflow } from './pages';
+
+const { expdef, jobs } = smallWorkflow;
+
+test('configure through the forms, preview, generate and read the jobs', async ({ page, request }) => {
+  const created = await request.post('/v4/experiments', { data: { description: 'Workflow from the GUI' } });
+  expect(created.status()).toBe(201);
+  const expid = (await created.json()).name as string;
+
+  await openHydrated(page, `/experiments/${expid}/config`);
+  await expect(page.locator('#no-files')).toBeVisible();
+  const add = page.locator('#add-file');
+  await add.getByLabel('File name').fill('jobs.yml');
+  const broken = 'JOBS:\n  SIM:\n    RUNNING: [chunk\n';
+  await add.getByLabel('Content').fill(broken);
+  await add.getByRole('button', { name: 'Add file' }).click();
+  await expect(add.getByRole('alert')).toContainText('jobs.yml: not valid YAML: line');
+  // Nothing typed is lost on an error.
+  await expect(add.getByLabel('Content')).toHaveValue(broken);
+
+  await add.getByLabel('Content').fill(jobs);
+  await add.getByRole('button', { name: 'Add file' }).click();
+  await expect(page.locator('#file-jobs-yml')).toBeVisible();
+  await add.getByLabel('File name').fill('expdef.yml');
+  await add.getByLabel('Content').fill(expdef);
+  await add.getByRole('button', { name: 'Add file' }).click();
+  await expect(page.locator('#file-expdef-yml')).toBeVisible();
+
+  await page.getByRole('navigation', { name: 'Experiment' }).getByRole('link', { name: 'Overview' }).click();
+  await expect(page.locator('#no-graph')).toBeVisible();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const generate = page.locator('#generate');
+  await generate.getByLabel('Preview only (dry run)').check();
+  await generate.getByRole('button', { name: 'Generate graph' }).click();
+  await expect(page.locator('#generate-outcome')).toContainText('Preview: 6 jobs and 4 edges. Nothing was stored.');
+  await expect(page.locator('#no-graph')).toBeVisible();
+
+  await generate.getByLabel('Preview only (dry run)').uncheck();
+  await generate.getByRole('button', { name: 'Generate graph' }).click();
+  await expect(page.locator('#generate-outcome')).toContainText('Generated graph version 1: 6 jobs and 4 edges');
+  await expect(page.locator('#workflow')).toContainText('0 of 6 jobs completed');
+
+  await page.getByRole('navigation', { name: 'Experiment' }).getByRole('link', { name: 'Jobs' }).click();
+  await expect(page.locator('table.jobs-table tbody tr')).toHaveCount(6);
+  await expect(page.locator('#jobs-count')).toContainText('of 6');
+  await page.getByLabel('Status').selectOption('READY');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/status=READY/);
+  await expect(page.locator('table.jobs-table tbody tr')).toHaveCount(2);
+  await expect(page.locator('table.jobs-table tbody')).toContainText(`${expid}_20000101_fc1_INI`);
+  const csv = await request.get(await page.locator('#csv-export').getAttribute('href') ?? '');
+  expect((await csv.text()).trim().split('\n')).toHaveLength(3);
+
+  // Saving a broken file keeps the text and the stored version.
+  await openHydrated(page, `/experiments/${expid}/config`);
+  const editor = page.locator('#file-jobs-yml');
+  await editor.getByLabel('Content of jobs.yml').fill('JOBS: [');
+  await editor.getByRole('button', { name: 'Save' }).click();
+  await expect(editor.getByRole('alert')).toContainText('jobs.yml: not valid YAML');
+  await expect(editor.getByLabel('Content of jobs.yml')).toHaveValue('JOBS: [');
+  const stored = await request.get(`/v4/experiments/${expid}/config`);
+  expect((await stored.json()).files['jobs.yml']).toBe(jobs);
+
+  // In-app navigation to a list without a query (its server function gets no parameters).
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Experiments' }).click();
+  await expect(page.locator('table.data-table tbody tr').first()).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+});
