@@ -247,3 +247,29 @@ on_both_backends!(
     bad_configurations_are_refused_naming_the_key,
     jobs_filter_sort_page_and_export,
 );
+
+/// Many pages rendered at once: every one answers 200 (a title that read a page's signal after
+/// they were disposed once panicked under such load).
+async fn workflow_pages_render_under_concurrent_load(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let expid = experiment(&app).await;
+    put_config(&app, &expid, Value::Object(case_files("classic"))).await;
+    assert_eq!(post(&app, &format!("/v4/experiments/{expid}?action=generate")).await.status(), 200);
+    let paths = [
+        format!("/experiments/{expid}"),
+        format!("/experiments/{expid}/config"),
+        format!("/experiments/{expid}/jobs"),
+        format!("/experiments/{expid}/jobs?status=WAITING&order_by=status"),
+    ];
+    let mut requests = tokio::task::JoinSet::new();
+    for round in 0..240 {
+        let (client, url) = (app.client.clone(), app.url(&paths[round % paths.len()]));
+        requests.spawn(async move { (client.get(&url).send().await.map(|r| r.status().as_u16()), url) });
+    }
+    while let Some(done) = requests.join_next().await {
+        let (status, url) = done.unwrap();
+        assert_eq!(status.unwrap(), 200, "{url}");
+    }
+}
+
+on_both_backends!(workflow_pages_render_under_concurrent_load);

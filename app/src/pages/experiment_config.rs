@@ -24,7 +24,6 @@ pub fn ExperimentConfig() -> impl IntoView {
     let config = Resource::new(move || (expid.get(), changes.get()), |(id, _)| get_config(id));
     let delete_error = move || delete.value().get().and_then(Result::err);
     view! {
-        <Title text=move || format!("{} configuration", expid.get()) />
         {move || view! { <ExperimentHeader expid=expid.get() current=ExperimentTab::Configuration /> }}
         <div class="page-head">
             <h1>"Configuration"</h1>
@@ -40,7 +39,11 @@ pub fn ExperimentConfig() -> impl IntoView {
                     Ok(files) => {
                         let expid = expid.get_untracked();
                         let empty = files.files.is_empty();
+                        // A fixed text: leptos_meta reads the title after the page's signals
+                        // are gone, so it must not read them.
+                        let title = format!("{expid} configuration");
                         view! {
+                            <Title text=title />
                             {empty.then(|| view! {
                                 <section class="panel empty-state" id="no-files">
                                     <h2>"No configuration yet"</h2>

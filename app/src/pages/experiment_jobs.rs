@@ -42,7 +42,6 @@ pub fn ExperimentJobs() -> impl IntoView {
         format!("/v4/experiments/{}/jobs.csv?{}", expid.get(), q.to_query_string())
     };
     view! {
-        <Title text=move || format!("{} jobs", expid.get()) />
         {move || view! { <ExperimentHeader expid=expid.get() current=ExperimentTab::Jobs /> }}
         <div class="page-head">
             <h1>"Jobs"</h1>
@@ -98,7 +97,13 @@ pub fn ExperimentJobs() -> impl IntoView {
                 match page.await {
                     Ok(result) => {
                         let query = JobQuery::parse(&params.get_untracked()).unwrap_or_default();
-                        view! { <JobTable expid=expid.get_untracked() result query /> }.into_any()
+                        // A fixed text: leptos_meta reads the title after the page's signals
+                        // are gone, so it must not read them.
+                        let title = format!("{} jobs", expid.get_untracked());
+                        view! {
+                            <Title text=title />
+                            <JobTable expid=expid.get_untracked() result query />
+                        }.into_any()
                     }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
