@@ -43,7 +43,7 @@ test('configure through the forms, preview, generate and read the jobs', async (
 
   await page.getByRole('navigation', { name: 'Experiment' }).getByRole('link', { name: 'Jobs' }).click();
   await expect(page.locator('table.jobs-table tbody tr')).toHaveCount(6);
-  await expect(page.locator('#jobs-count')).toContainText('of 6');
+  await expect(page.locator('.pager-info')).toContainText('Jobs 1–6 of 6');
   await page.getByLabel('Status').selectOption('READY');
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page).toHaveURL(/status=READY/);

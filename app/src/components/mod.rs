@@ -4,6 +4,7 @@ use crate::error::HindcastError;
 use crate::experiment::ExperimentKind;
 use crate::workflow::{JobStatus, JobSummary};
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 /// Marks `<body data-hydrated="true">` once the wasm has taken over, so browser tests click
 /// only after hydration. Effects run only in the browser.
@@ -139,6 +140,38 @@ pub fn ExperimentHeader(expid: String, current: ExperimentTab) -> impl IntoView 
                     view! { <a href=href aria-current=aria>{label}</a> }
                 })
                 .collect_view()}
+        </nav>
+    }
+}
+
+/// A labelled text input of a filter form, showing the value the URL holds.
+#[component]
+pub fn FilterField(
+    id: &'static str,
+    label: &'static str,
+    name: &'static str,
+    #[prop(into)] value: Signal<String>,
+    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional)] grow: bool,
+) -> impl IntoView {
+    let class = if grow { "field field-grow" } else { "field" };
+    let kind = if grow { "search" } else { "text" };
+    view! {
+        <div class=class>
+            <label for=id>{label}</label>
+            <input id=id type=kind name=name placeholder=placeholder value=move || value.get() />
+        </div>
+    }
+}
+
+/// "Page n of m" and the links to the neighbouring pages.
+#[component]
+pub fn Pager(info: String, prev: Option<String>, next: Option<String>) -> impl IntoView {
+    view! {
+        <nav class="pager" aria-label="Pages">
+            <span class="pager-info">{info}</span>
+            {prev.map(|href| view! { <A href=href attr:class="button" attr:rel="prev">"← Previous"</A> })}
+            {next.map(|href| view! { <A href=href attr:class="button" attr:rel="next">"Next →"</A> })}
         </nav>
     }
 }

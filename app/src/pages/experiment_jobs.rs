@@ -1,12 +1,12 @@
 //! An experiment's jobs: filters, sort and paging held in the URL, and a CSV export of the
 //! same view.
 
-use crate::components::{ErrorNotice, ExperimentHeader, ExperimentTab, StatusChip};
+use crate::components::{ErrorNotice, ExperimentHeader, ExperimentTab, FilterField, Pager, StatusChip};
 use crate::workflow::server_fns::list_jobs;
 use crate::workflow::{JobPage, JobParams, JobQuery, JobSortKey, JobStatus, GUI_JOB_PAGE_SIZE};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Form, A};
+use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
@@ -48,10 +48,8 @@ pub fn ExperimentJobs() -> impl IntoView {
             <a class="button" href=csv id="csv-export">"Download CSV"</a>
         </div>
         <Form method="GET" action="" attr:class="panel filters" attr:role="search" attr:id="job-filters">
-            <div class="field field-grow">
-                <label for="j-name">"Name"</label>
-                <input id="j-name" type="search" name="job_name" placeholder="*_SIM, !*_POST" value=field(|p| &p.job_name) />
-            </div>
+            <FilterField id="j-name" label="Name" name="job_name" grow=true placeholder="*_SIM, !*_POST"
+                value=Signal::derive(field(|p| &p.job_name)) />
             <div class="field">
                 <label for="j-status">"Status"</label>
                 <select id="j-status" name="status">
@@ -61,22 +59,10 @@ pub fn ExperimentJobs() -> impl IntoView {
                     })}
                 </select>
             </div>
-            <div class="field">
-                <label for="j-section">"Section"</label>
-                <input id="j-section" name="section" value=field(|p| &p.section) />
-            </div>
-            <div class="field">
-                <label for="j-date">"Date"</label>
-                <input id="j-date" name="date" placeholder="20000101" value=field(|p| &p.date) />
-            </div>
-            <div class="field">
-                <label for="j-member">"Member"</label>
-                <input id="j-member" name="member" value=field(|p| &p.member) />
-            </div>
-            <div class="field">
-                <label for="j-chunk">"Chunk"</label>
-                <input id="j-chunk" name="chunk" inputmode="numeric" value=field(|p| &p.chunk) />
-            </div>
+            <FilterField id="j-section" label="Section" name="section" value=Signal::derive(field(|p| &p.section)) />
+            <FilterField id="j-date" label="Date" name="date" placeholder="20000101" value=Signal::derive(field(|p| &p.date)) />
+            <FilterField id="j-member" label="Member" name="member" value=Signal::derive(field(|p| &p.member)) />
+            <FilterField id="j-chunk" label="Chunk" name="chunk" value=Signal::derive(field(|p| &p.chunk)) />
             <div class="field">
                 <label for="j-sort">"Sort by"</label>
                 <select id="j-sort" name="order_by">
@@ -177,13 +163,7 @@ fn JobTable(expid: String, result: JobPage, query: JobQuery) -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
             </div>
-            <nav class="pager" aria-label="Pages">
-                <span class="pager-info" id="jobs-count">
-                    {format!("Jobs {first}–{last} of {} · page {} of {}", p.total_items, p.page, p.total_pages)}
-                </span>
-                {prev.map(|href| view! { <A href=href attr:class="button" attr:rel="prev">"← Previous"</A> })}
-                {next.map(|href| view! { <A href=href attr:class="button" attr:rel="next">"Next →"</A> })}
-            </nav>
+            <Pager info=format!("Jobs {first}–{last} of {} · page {} of {}", p.total_items, p.page, p.total_pages) prev next />
         </section>
     }
     .into_any()

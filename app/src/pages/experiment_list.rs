@@ -1,6 +1,6 @@
 //! The catalogue: search, filters, sort and paging, all held in the URL query.
 
-use crate::components::{short_time, ErrorNotice, KindBadge, RunStateBadge};
+use crate::components::{short_time, ErrorNotice, FilterField, KindBadge, Pager, RunStateBadge};
 use crate::experiment::server_fns::list_experiments;
 use crate::experiment::{ExperimentKind, ExperimentPage, ListParams, ListQuery, SortKey};
 use leptos::prelude::*;
@@ -44,10 +44,8 @@ pub fn ExperimentList() -> impl IntoView {
             <h1>"Experiments"</h1>
         </div>
         <Form method="GET" action="/experiments" attr:class="panel filters" attr:role="search">
-            <div class="field field-grow">
-                <label for="f-query">"Search"</label>
-                <input id="f-query" type="search" name="query" placeholder="Id, description or owner" value=field(|p| &p.query) />
-            </div>
+            <FilterField id="f-query" label="Search" name="query" grow=true placeholder="Id, description or owner"
+                value=Signal::derive(field(|p| &p.query)) />
             <div class="field">
                 <label for="f-kind">"Kind"</label>
                 <select id="f-kind" name="exp_type">
@@ -57,14 +55,8 @@ pub fn ExperimentList() -> impl IntoView {
                     })}
                 </select>
             </div>
-            <div class="field">
-                <label for="f-owner">"Owner"</label>
-                <input id="f-owner" name="owner" value=field(|p| &p.owner) />
-            </div>
-            <div class="field">
-                <label for="f-hpc">"HPC"</label>
-                <input id="f-hpc" name="hpc" value=field(|p| &p.hpc) />
-            </div>
+            <FilterField id="f-owner" label="Owner" name="owner" value=Signal::derive(field(|p| &p.owner)) />
+            <FilterField id="f-hpc" label="HPC" name="hpc" value=Signal::derive(field(|p| &p.hpc)) />
             <div class="field field-check">
                 <input id="f-active" type="checkbox" name="only_active" value="true" checked=active_checked />
                 <label for="f-active">"Only running"</label>
@@ -173,13 +165,7 @@ fn ResultsTable(result: ExperimentPage, query: ListQuery) -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
             </div>
-            <nav class="pager" aria-label="Pages">
-                <span class="pager-info">
-                    {format!("Page {} of {} · {} experiments", p.page, p.total_pages, p.total_items)}
-                </span>
-                {prev.map(|href| view! { <A href=href attr:class="button" attr:rel="prev">"← Previous"</A> })}
-                {next.map(|href| view! { <A href=href attr:class="button" attr:rel="next">"Next →"</A> })}
-            </nav>
+            <Pager info=format!("Page {} of {} · {} experiments", p.page, p.total_pages, p.total_items) prev next />
         </section>
     }
     .into_any()

@@ -229,10 +229,7 @@ pub async fn parents(
     Path((expid, name)): Path<(String, String)>,
     params: Result<Query<LinkParams>, QueryRejection>,
 ) -> Result<Json<Parents>, ApiError> {
-    let expid = parse_path_expid(&expid)?;
-    let Query(params) = params?;
-    let include = params.include_status.unwrap_or(false);
-    Ok(Json(Parents { parents: ops::linked_jobs(ctx.store.as_ref(), &expid, &name, true, include).await? }))
+    Ok(Json(Parents { parents: linked(&ctx, &expid, &name, params, true).await? }))
 }
 
 #[utoipa::path(get, path = "/v4/experiments/{expid}/jobs/{job_name}/children", tag = "workflow",
@@ -243,10 +240,20 @@ pub async fn children(
     Path((expid, name)): Path<(String, String)>,
     params: Result<Query<LinkParams>, QueryRejection>,
 ) -> Result<Json<Children>, ApiError> {
-    let expid = parse_path_expid(&expid)?;
+    Ok(Json(Children { children: linked(&ctx, &expid, &name, params, false).await? }))
+}
+
+async fn linked(
+    ctx: &AppContext,
+    expid: &str,
+    name: &str,
+    params: Result<Query<LinkParams>, QueryRejection>,
+    parents: bool,
+) -> Result<Vec<JobLink>, ApiError> {
+    let expid = parse_path_expid(expid)?;
     let Query(params) = params?;
     let include = params.include_status.unwrap_or(false);
-    Ok(Json(Children { children: ops::linked_jobs(ctx.store.as_ref(), &expid, &name, false, include).await? }))
+    Ok(ops::linked_jobs(ctx.store.as_ref(), &expid, name, parents, include).await?)
 }
 
 /// Jobs per status, and the graph's version.
