@@ -3,7 +3,7 @@
 #   generation including storing, for `large` (20,202 jobs) and a synthetic 100k-job
 #   configuration (10 dates x 20 members x 100 chunks x 5 sections, plus 200 INI jobs);
 #   target < 1 s at 100k;
-#   the job-list API page, one job, its parents, the summary, and the server-rendered jobs
+#   the job-list API page, one job, its parents, the summary, tree levels, and the server-rendered jobs
 #   and overview pages at 100k jobs (target < 20 ms).
 # Usage: bench/workflow.sh [seconds]
 seconds="${1:-5}"
@@ -57,6 +57,9 @@ wrk_line "API  GET …/jobs?job_name=*_fc10_5*_SIM&page_size=100" "$base/v4/expe
 wrk_line "API  GET …/jobs/{name}" "$base/v4/experiments/$big/jobs/$job" "$seconds" 1
 wrk_line "API  GET …/jobs/{name}/parents" "$base/v4/experiments/$big/jobs/$job/parents?include_status=true" "$seconds" 1
 wrk_line "API  GET …/summary (100k jobs)" "$base/v4/experiments/$big/summary" "$seconds" 1
+wrk_line "API  GET …/tree (root: 10 dates, 100k jobs)" "$base/v4/experiments/$big/tree" "$seconds" 1
+wrk_line "API  GET …/tree?date=19950101 (20 members)" "$base/v4/experiments/$big/tree?date=19950101" "$seconds" 1
+wrk_line "API  GET …/tree?date=…&member=fc10 (5 sections)" "$base/v4/experiments/$big/tree?date=19950101&member=fc10" "$seconds" 1
 wrk_line "Page GET /experiments/{expid}/jobs (100k jobs)" "$base/experiments/$big/jobs" "$seconds" 1
 wrk_line "Page GET /experiments/{expid}/jobs?status=READY" "$base/experiments/$big/jobs?status=READY" "$seconds" 1
 wrk_line "Page GET /experiments/{expid} (overview, summary)" "$base/experiments/$big" "$seconds" 1

@@ -273,3 +273,47 @@ async fn workflow_pages_render_under_concurrent_load(backend: Backend) {
 }
 
 on_both_backends!(workflow_pages_render_under_concurrent_load);
+
+async fn tree_levels_count_jobs_per_folder(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let expid = experiment(&app).await;
+    put_config(&app, &expid, Value::Object(case_files("classic"))).await;
+    assert_eq!(post(&app, &format!("/v4/experiments/{expid}?action=generate")).await.status(), 200);
+    let expected = expected_graph("classic");
+    let jobs = expected["jobs"].as_array().unwrap();
+    let count = |pred: &dyn Fn(&Value) -> bool| jobs.iter().filter(|j| pred(j)).count() as u64;
+
+    let root = app.get_json(&format!("/v4/experiments/{expid}/tree"), 200).await;
+    let dates: Vec<&str> = root["folders"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(dates, ["20000101", "20000201"]);
+    assert_eq!(root["folders"][0]["total"], count(&|j| j["date"] == "20000101"));
+    assert_eq!(root["jobs"].as_array().unwrap().len() as u64, count(&|j| j["date"].is_null()));
+    assert!(root["jobs"].as_array().unwrap().iter().any(|j| j["status"] == "READY"));
+
+    // A completed job shows in the counters of every folder above it.
+    let sim = format!("{expid}_20000201_fc1_2_SIM");
+    let list = app.get_json(&format!("/v4/experiments/{expid}/jobs?view=quick"), 200).await;
+    let number = list["jobs"].as_array().unwrap().iter().position(|j| j["name"] == sim.as_str()).unwrap();
+    execute_raw(&app.db, &format!("UPDATE job_states SET status = 5 WHERE number = {number}")).await;
+    let root = app.get_json(&format!("/v4/experiments/{expid}/tree"), 200).await;
+    assert!(root["folders"][1]["counts"].as_array().unwrap().contains(&json!({"status": "COMPLETED", "count": 1})));
+    assert!(!root["folders"][0]["counts"].as_array().unwrap().iter().any(|c| c["status"] == "COMPLETED"));
+
+    let date = app.get_json(&format!("/v4/experiments/{expid}/tree?date=20000201"), 200).await;
+    let members: Vec<&str> = date["folders"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(members, ["fc0", "fc1", "fc2"]);
+    assert_eq!(date["folders"][1]["total"], count(&|j| j["date"] == "20000201" && j["member"] == "fc1"));
+    let member = app.get_json(&format!("/v4/experiments/{expid}/tree?date=20000201&member=fc1"), 200).await;
+    let sim_folder = member["folders"].as_array().unwrap().iter().find(|f| f["name"] == "SIM").unwrap();
+    assert_eq!(sim_folder["counts"], json!([{"status": "WAITING", "count": 3}, {"status": "COMPLETED", "count": 1}]));
+    let section = app.get_json(&format!("/v4/experiments/{expid}/tree?date=20000201&member=fc1&section=SIM"), 200).await;
+    assert_eq!(section["folders"], json!([]));
+    assert!(section["jobs"].as_array().unwrap().contains(&json!({"job_name": sim, "status": "COMPLETED"})));
+
+    let res = app.client.get(app.url(&format!("/v4/experiments/{expid}/tree?member=fc1"))).send().await.unwrap();
+    assert!(error_of(res, 422).await.starts_with("member:"));
+    let res = app.client.get(app.url(&format!("/v4/experiments/{expid}/tree?date=19990101"))).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+on_both_backends!(tree_levels_count_jobs_per_folder);

@@ -2,6 +2,7 @@
 //! where they differ, a function takes the dialect.
 
 use super::sql::Dialect;
+use crate::workflow::JobStatus;
 
 pub const EXPERIMENT_ID: &str = "SELECT id FROM experiments WHERE expid = $1";
 
@@ -39,6 +40,29 @@ pub const INSERT_GRAPH: &str =
 
 pub const STATUS_COUNTS: &str =
     "SELECT status, COUNT(*) AS count FROM job_states WHERE experiment_id = $1 GROUP BY status ORDER BY status";
+
+/// Jobs per status in each group of job-number ranges: rows of (group, status, count) with a
+/// count above zero. Each (range, status) pair is counted on the status index, never by
+/// reading the table; the ranges are written into the statement (they are integers).
+pub fn status_counts_in_ranges(groups: &[Vec<(u32, u32)>]) -> String {
+    let ranges: Vec<String> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(group, ranges)| ranges.iter().map(move |(first, last)| format!("({group}, {first}, {last})")))
+        .collect();
+    if ranges.is_empty() {
+        return "SELECT CAST(0 AS BIGINT) AS grp, 0 AS status, CAST(0 AS BIGINT) AS count WHERE 1 = 0".to_owned();
+    }
+    let codes: Vec<String> = JobStatus::ALL.iter().map(|s| format!("({})", s.code())).collect();
+    format!(
+        "WITH r(g, lo, hi) AS (VALUES {}), st(s) AS (VALUES {}) \
+         SELECT grp, status, CAST(SUM(n) AS BIGINT) AS count FROM (SELECT CAST(r.g AS BIGINT) AS grp, st.s AS status, \
+         (SELECT COUNT(*) FROM job_states j WHERE j.experiment_id = $1 AND j.status = st.s \
+         AND j.number BETWEEN r.lo AND r.hi) AS n FROM r, st) AS c WHERE n > 0 GROUP BY grp, status",
+        ranges.join(", "),
+        codes.join(", ")
+    )
+}
 
 const STATE_COLUMNS: &str = "number, status, submitted_at, started_at, finished_at";
 

@@ -88,4 +88,11 @@ pub trait WorkflowStore: Send + Sync + 'static {
     async fn jobs_in_status(&self, experiment_id: i64, statuses: &[JobStatus]) -> Result<Vec<u32>, StoreError>;
 
     async fn job_summary(&self, expid: &Expid) -> Result<SummaryRecord, StoreError>;
+
+    /// Jobs per status code in each group of inclusive job-number ranges: `(group, status, count)`.
+    async fn status_counts_in_ranges(
+        &self,
+        experiment_id: i64,
+        groups: &[Vec<(u32, u32)>],
+    ) -> Result<Vec<(i32, i32, i64)>, StoreError>;
 }

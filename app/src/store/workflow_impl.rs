@@ -179,6 +179,18 @@ macro_rules! impl_workflow_store {
                 Ok(numbers.into_iter().filter_map(|n| u32::try_from(n).ok()).collect())
             }
 
+            async fn status_counts_in_ranges(
+                &self,
+                experiment_id: i64,
+                groups: &[Vec<(u32, u32)>],
+            ) -> Result<Vec<(i32, i32, i64)>, $crate::store::StoreError> {
+                let rows: Vec<(i64, i32, i64)> = sqlx::query_as(&$crate::store::job_sql::status_counts_in_ranges(groups))
+                    .bind(experiment_id)
+                    .fetch_all(self.pool())
+                    .await?;
+                Ok(rows.into_iter().map(|(group, status, count)| (group as i32, status, count)).collect())
+            }
+
             #[tracing::instrument(skip_all, fields(%expid))]
             async fn job_summary(
                 &self,

@@ -11,6 +11,7 @@ mod config_files;
 mod jobs;
 pub mod server_fns;
 mod status;
+mod tree;
 
 pub use config_files::{check_file_name, ConfigFiles, MAX_CONFIG_BYTES};
 pub use jobs::{
@@ -18,6 +19,7 @@ pub use jobs::{
     GUI_JOB_PAGE_SIZE,
 };
 pub use status::JobStatus;
+pub use tree::{TreeFolder, TreeLevel, TreeParams};
 
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,8 @@
 
 use super::{
     generate_snapshot, ConfigError, ConfigFiles, GenerateOutcome, Job, JobLink, JobPage, JobQuery, JobSortKey,
-    JobStatus, JobSummary, LoadedGraph, NameMatcher, SectionCount, StatusCount, WorkflowConfig,
+    JobStatus, JobSummary, LoadedGraph, NameMatcher, SectionCount, StatusCount, TreeFolder, TreeLevel, TreeParams,
+    WorkflowConfig,
 };
 use crate::actor::Actor;
 use crate::error::HindcastError;
@@ -237,6 +238,93 @@ pub async fn linked_jobs(
             status: include_status.then(|| statuses.get(&n).map_or(JobStatus::Unknown, |&code| status_of(code))),
         })
         .collect())
+}
+
+/// One level of the tree view, its folders counted per status in one query.
+pub async fn tree(store: &dyn Store, expid: &Expid, params: &TreeParams) -> Result<TreeLevel, HindcastError> {
+    let blank = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let (date, member, section) = (blank(&params.date), blank(&params.member), blank(&params.section));
+    if member.is_some() && date.is_none() {
+        return Err(HindcastError::invalid("member", "a member is opened within a date; give the date too"));
+    }
+    if section.is_some() && member.is_none() {
+        return Err(HindcastError::invalid("section", "a section is opened within a date and member; give both"));
+    }
+    let handle = store.graph(expid).await.map_err(to_domain_error)?;
+    let graph = &handle.graph;
+    // The jobs of this level, then split into sub-folders (by the next coordinate) and the jobs
+    // that have no value for it.
+    let here: Vec<u32> = (0..graph.len() as u32)
+        .filter(|&n| {
+            let job = graph.job(n);
+            date.as_deref().is_none_or(|d| job.date() == Some(d))
+                && member.as_deref().is_none_or(|m| job.member() == Some(m))
+                && section.as_deref().is_none_or(|s| graph.section(job).name == s)
+        })
+        .collect();
+    if here.is_empty() && date.is_some() {
+        return Err(HindcastError::NotFound(format!("Experiment {expid} has no jobs in that folder.")));
+    }
+    type Key = for<'g> fn(&'g LoadedGraph, u32) -> Option<&'g str>;
+    let (kind, key): (&str, Key) = match (&date, &member, &section) {
+        (None, _, _) => ("date", |g, n| g.job(n).date()),
+        (Some(_), None, _) => ("member", |g, n| g.job(n).member()),
+        (Some(_), Some(_), None) => ("section", |g, n| Some(g.section(g.job(n)).name.as_str())),
+        (Some(_), Some(_), Some(_)) => ("job", |_, _| None),
+    };
+    let mut folders: Vec<(&str, Vec<u32>)> = Vec::new();
+    let mut direct = Vec::new();
+    for &n in &here {
+        match key(graph, n) {
+            // Jobs come in name order, so a job mostly joins the folder of the job before it.
+            Some(name) => match folders.iter_mut().rev().find(|(f, _)| *f == name) {
+                Some((_, numbers)) => numbers.push(n),
+                None => folders.push((name, vec![n])),
+            },
+            None => direct.push(n),
+        }
+    }
+    if kind == "section" {
+        let order = |name: &str| graph.snapshot.sections.iter().position(|s| s.name == name);
+        folders.sort_by_key(|(name, _)| order(name));
+    }
+    let groups: Vec<Vec<(u32, u32)>> = folders.iter().map(|(_, numbers)| runs(numbers)).collect();
+    let counted = store.status_counts_in_ranges(handle.experiment_id, &groups).await.map_err(to_domain_error)?;
+    let states = store.job_states(handle.experiment_id, &direct).await.map_err(to_domain_error)?;
+    let status_by_number: HashMap<u32, i32> = states.iter().map(|s| (s.number as u32, s.status)).collect();
+    let folders = folders
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, numbers))| {
+            let mut counts: Vec<StatusCount> = counted
+                .iter()
+                .filter(|(group, _, _)| *group as usize == i)
+                .map(|&(_, code, count)| StatusCount { status: status_of(code), count: u64::try_from(count).unwrap_or(0) })
+                .collect();
+            counts.sort_by_key(|c| c.status.code());
+            TreeFolder { name: name.to_owned(), kind: kind.to_owned(), total: numbers.len() as u64, counts }
+        })
+        .collect();
+    let jobs = direct
+        .iter()
+        .map(|n| JobLink {
+            job_name: graph.job(*n).name().to_owned(),
+            status: Some(status_by_number.get(n).map_or(JobStatus::Unknown, |&c| status_of(c))),
+        })
+        .collect();
+    Ok(TreeLevel { date, member, section, folders, jobs })
+}
+
+/// Ascending numbers as inclusive runs: `[1, 2, 3, 7]` → `[(1, 3), (7, 7)]`.
+fn runs(numbers: &[u32]) -> Vec<(u32, u32)> {
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for &n in numbers {
+        match out.last_mut() {
+            Some((_, last)) if *last + 1 == n => *last = n,
+            _ => out.push((n, n)),
+        }
+    }
+    out
 }
 
 fn number_of(graph: &LoadedGraph, expid: &Expid, name: &str) -> Result<u32, HindcastError> {

@@ -30,6 +30,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext) -> Router<S
         .route("/experiments/{expid}/config/files/{name}", get(workflow::config_file))
         .route("/experiments/{expid}/filesystem-config", get(workflow::merged_config))
         .route("/experiments/{expid}/summary", get(workflow::summary))
+        .route("/experiments/{expid}/tree", get(workflow::tree))
         .route("/experiments/{expid}/jobs", get(workflow::jobs))
         .route("/experiments/{expid}/jobs.csv", get(workflow::jobs_csv))
         .route("/experiments/{expid}/jobs/{job_name}", get(workflow::job))

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
     paths(
         experiments::list, experiments::detail, experiments::create, experiments::update,
         workflow::config, workflow::save_config, workflow::config_file, workflow::merged_config, workflow::action, workflow::jobs,
-        workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary
+        workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary, workflow::tree
     ),
     components(schemas(ErrorBody, experiments::CreateExperimentBody, experiments::UpdateExperimentBody)),
     tags(

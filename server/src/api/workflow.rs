@@ -5,7 +5,10 @@ use super::experiments::parse_path_expid;
 use app::context::AppContext;
 use app::error::HindcastError;
 use app::workflow::ops::{self, GenerateOptions};
-use app::workflow::{ConfigFiles, GenerateOutcome, Job, JobLink, JobPage, JobParams, JobQuery, JobStatus, JobSummary, JobView};
+use app::workflow::{
+    ConfigFiles, GenerateOutcome, Job, JobLink, JobPage, JobParams, JobQuery, JobStatus, JobSummary, JobView, TreeLevel,
+    TreeParams,
+};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -254,6 +257,22 @@ async fn linked(
     let Query(params) = params?;
     let include = params.include_status.unwrap_or(false);
     Ok(ops::linked_jobs(ctx.store.as_ref(), &expid, name, parents, include).await?)
+}
+
+/// One level of the tree: date → member → section → jobs. Without parameters, the dates (and
+/// the jobs that run once); with `date`, its members; with `member` too, its sections; with
+/// `section` too, that section's jobs. Each folder counts its jobs per status.
+#[utoipa::path(get, path = "/v4/experiments/{expid}/tree", tag = "workflow",
+    params(("expid" = String, Path, description = "Experiment id"), TreeParams),
+    responses((status = 200, body = TreeLevel), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn tree(
+    State(ctx): State<AppContext>,
+    Path(expid): Path<String>,
+    params: Result<Query<TreeParams>, QueryRejection>,
+) -> Result<Json<TreeLevel>, ApiError> {
+    let expid = parse_path_expid(&expid)?;
+    let Query(params) = params?;
+    Ok(Json(ops::tree(ctx.store.as_ref(), &expid, &params).await?))
 }
 
 /// Jobs per status, and the graph's version.
