@@ -94,7 +94,11 @@ macro_rules! impl_workflow_store {
                 if keep_statuses {
                     let historic: Vec<(i32, i32)> = sqlx::query_as(q::HISTORIC_STATES).bind(id).fetch_all(&mut *tx).await?;
                     if !historic.is_empty() {
-                        let old = self.read_graph(&mut *tx, id).await?;
+                        // The graph being replaced is usually in memory already; decode it only if not.
+                        let old = match self.graphs.get(id, graph_version - 1) {
+                            Some(cached) => cached,
+                            None => std::sync::Arc::new(self.read_graph(&mut *tx, id).await?),
+                        };
                         for (number, status) in historic {
                             let Some(job) = old.snapshot.jobs.get(number as usize) else { continue };
                             let found = graph.snapshot.jobs.binary_search_by(|j| j.name().cmp(job.name()));
