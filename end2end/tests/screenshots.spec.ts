@@ -33,10 +33,11 @@ test('screenshot workflow pages', async ({ page, request }) => {
   };
   expect((await request.put(`/v4/experiments/${expid}/config`, { data: { files } })).status()).toBe(200);
   expect((await request.post(`/v4/experiments/${expid}?action=generate`)).status()).toBe(200);
-  for (const [name, path] of [['overview', ''], ['config', '/config'], ['jobs', '/jobs']]) {
+  for (const [name, path] of [['overview', ''], ['config', '/config'], ['jobs', '/jobs'], ['graph', '/graph']]) {
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       await openHydrated(page, `/experiments/${expid}${path}`);
+      if (name === 'graph') await expect(page.locator('hc-graph')).toHaveAttribute('data-state', 'ready');
       await page.screenshot({ path: `test-results/screens/${name}-${scheme}.png`, fullPage: true });
     }
   }

@@ -67,3 +67,55 @@ test('configure through the forms, preview, generate and read the jobs', async (
   await expect(page.locator('table.data-table tbody tr').first()).toBeVisible();
   await expect(page.getByRole('alert')).toHaveCount(0);
 });
+
+test('the graph view draws the jobs, finds, selects and collapses', async ({ page, request }) => {
+  const created = await request.post('/v4/experiments', { data: { description: 'Graph view' } });
+  const expid = (await created.json()).name as string;
+  const config = await request.put(`/v4/experiments/${expid}/config`, {
+    data: { files: { 'expdef.yml': expdef, 'jobs.yml': jobs } },
+  });
+  expect(config.status()).toBe(200);
+  expect((await request.post(`/v4/experiments/${expid}?action=generate`)).status()).toBe(200);
+
+  // From the job table (in-app navigation): a job's name opens the graph on that job.
+  await openHydrated(page, `/experiments/${expid}/jobs`);
+  await page.getByRole('link', { name: `${expid}_20000101_fc0_2_SIM` }).click();
+  const graph = page.locator('hc-graph');
+  await expect(graph).toHaveAttribute('data-state', 'ready');
+  await expect(graph).toHaveAttribute('data-jobs', '6');
+  const panel = graph.locator('aside');
+  await expect(panel.locator('h3')).toHaveText(`${expid}_20000101_fc0_2_SIM`);
+  await expect(panel).toContainText('WAITING');
+  await expect(panel).toContainText('LOCAL');
+
+  // A parent in the panel selects it; search moves through the matches.
+  await panel.getByRole('button', { name: `${expid}_20000101_fc0_1_SIM` }).click();
+  await expect(panel.locator('h3')).toHaveText(`${expid}_20000101_fc0_1_SIM`);
+  const find = graph.getByRole('searchbox', { name: 'Find a job' });
+  await find.fill('fc1_INI');
+  await find.press('Enter');
+  await expect(panel.locator('h3')).toHaveText(`${expid}_20000101_fc1_INI`);
+  await expect(panel).toContainText('READY');
+  await expect(graph.locator('.info')).toContainText('1 of 1 matches');
+
+  // A click on the canvas hits the job under the pointer.
+  await graph.getByRole('button', { name: 'Fit' }).click();
+  const point = await graph.evaluate((el: any, name: string) => {
+    const job = el.layout.names.indexOf(name);
+    const box = el.canvas.getBoundingClientRect();
+    return { x: box.left + el.view.x + el.layout.x[job] * el.view.scale, y: box.top + el.view.y + el.layout.y[job] * el.view.scale };
+  }, `${expid}_20000101_fc0_2_SIM`);
+  await page.mouse.click(point.x, point.y);
+  await expect(panel.locator('h3')).toHaveText(`${expid}_20000101_fc0_2_SIM`);
+
+  await graph.getByRole('button', { name: 'Collapse groups' }).click();
+  await graph.getByRole('button', { name: 'Expand groups' }).click();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+
+  // Loaded directly, and for an experiment without a graph.
+  await page.goto(`/experiments/${expid}/graph`);
+  await expect(graph).toHaveAttribute('data-state', 'ready');
+  const bare = await request.post('/v4/experiments', { data: { description: 'No graph' } });
+  await page.goto(`/experiments/${(await bare.json()).name}/graph`);
+  await expect(page.locator('#no-graph')).toBeVisible();
+});

@@ -317,3 +317,61 @@ async fn tree_levels_count_jobs_per_folder(backend: Backend) {
 }
 
 on_both_backends!(tree_levels_count_jobs_per_folder);
+
+/// The graph view's layout: every job once, every edge pointing down, one box per
+/// date-member; served gzipped when asked, revalidated by version, and statuses by number.
+async fn graph_layout_and_statuses(backend: Backend) {
+    use std::io::Read;
+    let app = spawn_app(backend).await;
+    let expid = experiment(&app).await;
+    let empty = app.get_json(&format!("/v4/experiments/{expid}/graph"), 200).await;
+    assert_eq!(empty["names"], json!([]));
+    assert_eq!(put_config(&app, &expid, Value::Object(case_files("classic"))).await.status(), 200);
+    assert_eq!(post(&app, &format!("/v4/experiments/{expid}?action=generate")).await.status(), 200);
+
+    let url = app.url(&format!("/v4/experiments/{expid}/graph"));
+    let res = app.client.get(&url).header("accept-encoding", "gzip, br").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&res.bytes().await.unwrap()[..]).read_to_string(&mut text).unwrap();
+    let layout: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(layout, app.get_json(&format!("/v4/experiments/{expid}/graph"), 200).await, "plain and gzipped differ");
+
+    let names: Vec<&str> = layout["names"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    let expected = expected_graph("classic");
+    let expected_names: Vec<&str> = expected["jobs"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap()).collect();
+    // The case was generated as a001; names carry the experiment's own id.
+    let unprefixed = |names: &[&str]| names.iter().map(|n| n.split_once('_').unwrap().1.to_owned()).collect::<Vec<_>>();
+    assert_eq!(unprefixed(&names), unprefixed(&expected_names));
+    let (x, y) = (layout["x"].as_array().unwrap(), layout["y"].as_array().unwrap());
+    assert_eq!((x.len(), y.len()), (names.len(), names.len()));
+    let edges = layout["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 2 * 85);
+    for pair in edges.chunks(2) {
+        let (p, c) = (pair[0].as_u64().unwrap() as usize, pair[1].as_u64().unwrap() as usize);
+        assert!(y[p].as_i64() < y[c].as_i64(), "{} → {} does not point down", names[p], names[c]);
+    }
+    let labels: Vec<&str> = layout["groups"].as_array().unwrap().iter().map(|g| g["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["Experiment", "20000101 · fc0", "20000101 · fc1", "20000101 · fc2", "20000201 · fc0", "20000201 · fc1", "20000201 · fc2"]);
+
+    // Unchanged version: 304 without a body; a new generation changes the tag.
+    let res = app.client.get(&url).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(res.status(), 304);
+    let statuses = app.get_json(&format!("/v4/experiments/{expid}/graph/statuses"), 200).await;
+    assert_eq!(statuses["graph_version"], layout["graph_version"]);
+    let codes = statuses["statuses"].as_array().unwrap();
+    assert_eq!(codes.len(), names.len());
+    let ready: Vec<&str> = (0..names.len()).filter(|&n| codes[n] == 1).map(|n| names[n]).collect();
+    assert_eq!(ready, [format!("{expid}_LOCAL_SETUP")]);
+    assert_eq!(post(&app, &format!("/v4/experiments/{expid}?action=generate")).await.status(), 200);
+    let res = app.client.get(&url).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_ne!(res.headers()["etag"].to_str().unwrap(), etag);
+
+    let message = error_of(app.client.get(app.url("/v4/experiments/a999/graph")).send().await.unwrap(), 404).await;
+    assert_eq!(message, "Experiment with expid 'a999' not found.");
+}
+
+on_both_backends!(graph_layout_and_statuses);

@@ -116,6 +116,7 @@ pub enum ExperimentTab {
     Overview,
     Configuration,
     Jobs,
+    Graph,
 }
 
 /// The header of every page about one experiment: breadcrumbs, id and the tabs.
@@ -125,6 +126,7 @@ pub fn ExperimentHeader(expid: String, current: ExperimentTab) -> impl IntoView 
         (ExperimentTab::Overview, "Overview", format!("/experiments/{expid}")),
         (ExperimentTab::Configuration, "Configuration", format!("/experiments/{expid}/config")),
         (ExperimentTab::Jobs, "Jobs", format!("/experiments/{expid}/jobs")),
+        (ExperimentTab::Graph, "Graph", format!("/experiments/{expid}/graph")),
     ];
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumbs">

@@ -127,9 +127,10 @@ fn JobTable(expid: String, result: JobPage, query: JobQuery) -> impl IntoView {
         .into_iter()
         .map(|j| {
             let dash = || "—".to_owned();
+            let graph_link = format!("/experiments/{expid}/graph?job={}", j.name);
             view! {
                 <tr>
-                    <td class="mono">{j.name}</td>
+                    <td class="mono"><a href=graph_link title="Show in the graph">{j.name}</a></td>
                     <td><StatusChip status=j.status /></td>
                     <td class="mono">{j.section}</td>
                     <td class="mono">{j.date.unwrap_or_else(dash)}</td>

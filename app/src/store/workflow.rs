@@ -84,6 +84,9 @@ pub trait WorkflowStore: Send + Sync + 'static {
     /// States of every job, by number.
     async fn all_job_states(&self, experiment_id: i64) -> Result<Vec<JobStateRecord>, StoreError>;
 
+    /// Every job's status code, by number: the graph view's colours in one narrow read.
+    async fn status_codes(&self, experiment_id: i64) -> Result<Vec<i32>, StoreError>;
+
     /// Numbers of the jobs in one of the given statuses, ascending.
     async fn jobs_in_status(&self, experiment_id: i64, statuses: &[JobStatus]) -> Result<Vec<u32>, StoreError>;
 

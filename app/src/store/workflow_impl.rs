@@ -170,6 +170,13 @@ macro_rules! impl_workflow_store {
                 Ok(sqlx::query_as(&$crate::store::job_sql::all_states()).bind(experiment_id).fetch_all(self.pool()).await?)
             }
 
+            async fn status_codes(&self, experiment_id: i64) -> Result<Vec<i32>, $crate::store::StoreError> {
+                Ok(sqlx::query_scalar("SELECT status FROM job_states WHERE experiment_id = $1 ORDER BY number")
+                    .bind(experiment_id)
+                    .fetch_all(self.pool())
+                    .await?)
+            }
+
             async fn jobs_in_status(
                 &self,
                 experiment_id: i64,

@@ -50,6 +50,10 @@ mod config;
 #[cfg(feature = "ssr")]
 mod generate;
 #[cfg(feature = "ssr")]
+pub mod graph_view;
+#[cfg(feature = "ssr")]
+mod layout;
+#[cfg(feature = "ssr")]
 pub mod ops;
 #[cfg(feature = "ssr")]
 mod snapshot;
@@ -59,4 +63,6 @@ pub use config::{ConfigError, WorkflowConfig};
 #[cfg(feature = "ssr")]
 pub use generate::{generate, generate_snapshot, Graph, GraphJob, DEFAULT_MAX_JOBS};
 #[cfg(feature = "ssr")]
-pub use snapshot::{GraphSnapshot, LoadedGraph, SectionInfo, SnapshotJob};
+pub use layout::{layout, GraphLayout, GroupBox};
+#[cfg(feature = "ssr")]
+pub use snapshot::{EncodedLayout, GraphSnapshot, LoadedGraph, SectionInfo, SnapshotJob};

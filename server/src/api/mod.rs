@@ -4,6 +4,7 @@
 mod docs;
 mod error;
 mod experiments;
+mod graph;
 mod openapi;
 mod workflow;
 
@@ -31,6 +32,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext) -> Router<S
         .route("/experiments/{expid}/filesystem-config", get(workflow::merged_config))
         .route("/experiments/{expid}/summary", get(workflow::summary))
         .route("/experiments/{expid}/tree", get(workflow::tree))
+        .route("/experiments/{expid}/graph", get(graph::layout))
+        .route("/experiments/{expid}/graph/statuses", get(graph::statuses))
         .route("/experiments/{expid}/jobs", get(workflow::jobs))
         .route("/experiments/{expid}/jobs.csv", get(workflow::jobs_csv))
         .route("/experiments/{expid}/jobs/{job_name}", get(workflow::job))

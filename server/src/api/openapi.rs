@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers and types themselves.
 
-use super::{error::ErrorBody, experiments, workflow};
+use super::{error::ErrorBody, experiments, graph, workflow};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -10,7 +10,8 @@ use utoipa::OpenApi;
     paths(
         experiments::list, experiments::detail, experiments::create, experiments::update,
         workflow::config, workflow::save_config, workflow::config_file, workflow::merged_config, workflow::action, workflow::jobs,
-        workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary, workflow::tree
+        workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary, workflow::tree,
+        graph::layout, graph::statuses
     ),
     components(schemas(ErrorBody, experiments::CreateExperimentBody, experiments::UpdateExperimentBody)),
     tags(
