@@ -16,12 +16,13 @@ server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
-# wrk_line LABEL URL [SECONDS] [CONNECTIONS]: p50 latency and requests per second (1 thread,
-# 8 connections unless told).
+# wrk_line LABEL URL [SECONDS] [CONNECTIONS] [HEADER]: p50 latency and requests per second
+# (1 thread, 8 connections unless told).
 wrk_line() {
-  local label="$1" url="$2" seconds="${3:-10}" connections="${4:-8}"
+  local label="$1" url="$2" seconds="${3:-10}" connections="${4:-8}" header=()
+  [ -n "${5:-}" ] && header=(-H "$5")
   local out
-  out="$(wrk -t1 -c"$connections" -d"${seconds}s" --latency "$url")"
+  out="$(wrk -t1 -c"$connections" -d"${seconds}s" --latency "${header[@]}" "$url")"
   local p50 rps
   p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
   rps="$(awk '$1 == "Requests/sec:" {print $2}' <<<"$out")"

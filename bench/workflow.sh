@@ -4,7 +4,9 @@
 #   configuration (10 dates x 20 members x 100 chunks x 5 sections, plus 200 INI jobs);
 #   target < 1 s at 100k;
 #   the job-list API page, one job, its parents, the summary, tree levels, and the server-rendered jobs
-#   and overview pages at 100k jobs (target < 20 ms).
+#   and overview pages at 100k jobs (target < 20 ms);
+#   the graph layout, first (computed; target < 1 s) and cached (target < 50 ms), the statuses,
+#   and the graph page in Chromium until drawn and interactive (target < 2 s).
 # Usage: bench/workflow.sh [seconds]
 seconds="${1:-5}"
 source "$(dirname "$0")/lib.sh"
@@ -63,3 +65,12 @@ wrk_line "API  GET …/tree?date=…&member=fc10 (5 sections)" "$base/v4/experim
 wrk_line "Page GET /experiments/{expid}/jobs (100k jobs)" "$base/experiments/$big/jobs" "$seconds" 1
 wrk_line "Page GET /experiments/{expid}/jobs?status=READY" "$base/experiments/$big/jobs?status=READY" "$seconds" 1
 wrk_line "Page GET /experiments/{expid} (overview, summary)" "$base/experiments/$big" "$seconds" 1
+
+# The graph view: the first request computes the layout, later ones are served from memory.
+for expid in "$large" "$big"; do
+  first="$(curl -s -o /dev/null -H 'accept-encoding: gzip' -w '%{time_total}s, %{size_download} bytes gzipped' "$base/v4/experiments/$expid/graph")"
+  printf '%-52s %s\n' "API  GET …/graph first (layout of $expid)" "$first"
+done
+wrk_line "API  GET …/graph cached, gzip (100k jobs)" "$base/v4/experiments/$big/graph" "$seconds" 1 "Accept-Encoding: gzip"
+wrk_line "API  GET …/graph/statuses (100k jobs)" "$base/v4/experiments/$big/graph/statuses" "$seconds" 1 "Accept-Encoding: gzip"
+node bench/graph-page.cjs "$base/experiments/$big/graph" 3

@@ -10,7 +10,7 @@ const STATUS = {
   3: "QUEUING", 4: "RUNNING", 5: "COMPLETED", 6: "HELD", 7: "PREPARED", 8: "SKIPPED", 9: "DELAYED",
 };
 const CODES = Object.keys(STATUS).map(Number);
-const DARK_TEXT_ON = new Set([-1]); // FAILED's red needs white text
+const WHITE_TEXT_ON = new Set([-1]); // FAILED's red needs white text
 const POLL_MS = 15000;
 const TITLE_BAR = 22; // world pixels at the top of a group box that toggle it
 const GRID = 512; // world pixels per hit-test bucket
@@ -161,6 +161,15 @@ class HindcastGraph extends HTMLElement {
     const read = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
     this.palette = {};
     for (const code of CODES) this.palette[code] = read(`--status-${STATUS[code].toLowerCase()}`, "#ccc");
+    // The same colours as 32-bit pixels (the canvas converts any CSS colour for us).
+    const scratch = document.createElement("canvas").getContext("2d", { willReadFrequently: true });
+    this.packed = {};
+    for (const code of CODES) {
+      scratch.clearRect(0, 0, 1, 1);
+      scratch.fillStyle = this.palette[code];
+      scratch.fillRect(0, 0, 1, 1);
+      this.packed[code] = new Uint32Array(scratch.getImageData(0, 0, 1, 1).data.buffer)[0];
+    }
     this.ink = { text: read("--text", "#111"), muted: read("--text-muted", "#666"), border: read("--border", "#ccc"),
       accent: read("--accent", "#06c"), surface: read("--surface-2", "#eee") };
   }
@@ -223,6 +232,20 @@ class HindcastGraph extends HTMLElement {
     const visible = (px, py, margin) => px > left - margin && px < right + margin && py > top - margin && py < bottom + margin;
     const px = 1 / scale; // one screen pixel in world units
 
+    // Nodes, batched by status colour; labels once they can be read.
+    const byStatus = new Map();
+    for (let i = 0; i < names.length; i++) {
+      if (!visible(x[i], y[i], nw) || this.hiddenIn(i) >= 0) continue;
+      const code = this.statuses[i] ?? -2;
+      let list = byStatus.get(code);
+      if (!list) byStatus.set(code, (list = []));
+      list.push(i);
+    }
+    // Zoomed far out, nodes are a few pixels: written straight into the pixel buffer, which
+    // is ten times faster than 100k fillRect calls. Boxes and edges are drawn over them.
+    const tiny = nw * scale < 3;
+    if (tiny) this.paintPixels(byStatus);
+
     // Group boxes, collapsed ones filled.
     ctx.lineWidth = px;
     ctx.font = `600 ${Math.max(12, 11 * px)}px system-ui, sans-serif`;
@@ -234,7 +257,7 @@ class HindcastGraph extends HTMLElement {
         ctx.fillRect(g.x, g.y, g.width, g.height);
         ctx.strokeRect(g.x, g.y, g.width, g.height);
       } else {
-        ctx.fillRect(g.x, g.y, g.width, TITLE_BAR);
+        if (!tiny) ctx.fillRect(g.x, g.y, g.width, TITLE_BAR);
         ctx.strokeRect(g.x, g.y, g.width, g.height);
       }
       if (g.width * scale > 40) {
@@ -267,26 +290,11 @@ class HindcastGraph extends HTMLElement {
       ctx.globalAlpha = 1;
     }
 
-    // Nodes, batched by status colour; labels once they can be read.
-    const byStatus = new Map();
-    for (let i = 0; i < names.length; i++) {
-      if (!visible(x[i], y[i], nw) || this.hiddenIn(i) >= 0) continue;
-      const code = this.statuses[i] ?? -2;
-      let list = byStatus.get(code);
-      if (!list) byStatus.set(code, (list = []));
-      list.push(i);
-    }
-    const tiny = nw * scale < 3;
-    for (const [code, list] of byStatus) {
-      ctx.fillStyle = this.palette[code] ?? "#ccc";
-      if (tiny) {
-        const size = Math.max(nw, 2 * px);
-        for (const i of list) ctx.fillRect(x[i] - size / 2, y[i] - size / 4, size, size / 2);
-      } else {
+    if (!tiny) {
+      for (const [code, list] of byStatus) {
+        ctx.fillStyle = this.palette[code] ?? "#ccc";
         for (const i of list) ctx.fillRect(x[i] - nw / 2, y[i] - nh / 2, nw, nh);
       }
-    }
-    if (!tiny) {
       ctx.strokeStyle = "rgba(0,0,0,0.35)";
       ctx.lineWidth = px;
       for (const list of byStatus.values()) for (const i of list) ctx.strokeRect(x[i] - nw / 2, y[i] - nh / 2, nw, nh);
@@ -296,7 +304,7 @@ class HindcastGraph extends HTMLElement {
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
       for (const [code, list] of byStatus) {
-        ctx.fillStyle = DARK_TEXT_ON.has(code) ? "#fff" : "#111";
+        ctx.fillStyle = WHITE_TEXT_ON.has(code) ? "#fff" : "#111";
         for (const i of list) ctx.fillText(this.label(i), x[i], y[i], nw - 8);
       }
       ctx.textAlign = "start";
@@ -314,6 +322,28 @@ class HindcastGraph extends HTMLElement {
       ctx.strokeStyle = this.ink.text;
       ctx.strokeRect(x[i] - nw / 2 - 4 * px, y[i] - nh / 2 - 4 * px, nw + 8 * px, nh + 8 * px);
     }
+  }
+
+  paintPixels(byStatus) {
+    const ctx = this.canvas.getContext("2d");
+    const { width, height } = this.canvas;
+    const image = ctx.createImageData(width, height);
+    const pixels = new Uint32Array(image.data.buffer);
+    const { x, y, node_width: nw, node_height: nh } = this.layout;
+    const k = this.view.scale * this.ratio;
+    const w = Math.max(2, Math.round(nw * k)), h = Math.max(1, Math.round(nh * k));
+    const ox = this.view.x * this.ratio, oy = this.view.y * this.ratio;
+    for (const [code, list] of byStatus) {
+      const colour = this.packed[code] ?? this.packed[-2];
+      for (const i of list) {
+        const left = Math.round(ox + x[i] * k - w / 2), top = Math.round(oy + y[i] * k - h / 2);
+        for (let row = Math.max(0, top); row < Math.min(height, top + h); row++) {
+          const start = row * width;
+          for (let col = Math.max(0, left); col < Math.min(width, left + w); col++) pixels[start + col] = colour;
+        }
+      }
+    }
+    ctx.putImageData(image, 0, 0);
   }
 
   label(job) {
@@ -481,7 +511,8 @@ function bucketKey(bx, by) {
 }
 
 async function fetchJson(url) {
-  const response = await fetch(url, { headers: { accept: "application/json" } });
+  // No extra headers: the page preloads these URLs and a plain request reuses the preload.
+  const response = await fetch(url);
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
     throw new Error(body.error_message || `HTTP ${response.status}`);

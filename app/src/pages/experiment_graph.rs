@@ -5,7 +5,7 @@
 use crate::components::{ErrorNotice, ExperimentHeader, ExperimentTab};
 use crate::workflow::server_fns::get_job_summary;
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Link, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
@@ -34,8 +34,13 @@ pub fn ExperimentGraph() -> impl IntoView {
                     }
                     Ok(summary) => {
                         let job = query.get_untracked().get("job").unwrap_or_default();
+                        // Downloads start while the page parses, before the element's script runs.
+                        let layout = format!("/v4/experiments/{expid}/graph");
+                        let statuses = format!("/v4/experiments/{expid}/graph/statuses");
                         view! {
                             <Title text=title />
+                            <Link rel="preload" href=layout as_="fetch" crossorigin="anonymous" />
+                            <Link rel="preload" href=statuses as_="fetch" crossorigin="anonymous" />
                             <hc-graph expid=expid select=job class="graph-view" data-total=summary.total>
                                 <p class="graph-fallback">
                                     "The graph is drawn in the browser with JavaScript; the Jobs tab lists the same jobs without it."

@@ -171,10 +171,14 @@ macro_rules! impl_workflow_store {
             }
 
             async fn status_codes(&self, experiment_id: i64) -> Result<Vec<i32>, $crate::store::StoreError> {
-                Ok(sqlx::query_scalar("SELECT status FROM job_states WHERE experiment_id = $1 ORDER BY number")
+                let text: String = sqlx::query_scalar($crate::store::job_sql::status_codes_text($dialect))
                     .bind(experiment_id)
-                    .fetch_all(self.pool())
-                    .await?)
+                    .fetch_one(self.pool())
+                    .await?;
+                text.split(',')
+                    .filter(|code| !code.is_empty())
+                    .map(|code| code.parse().map_err(|_| $crate::store::StoreError::Graph(format!("status code '{code}'"))))
+                    .collect()
             }
 
             async fn jobs_in_status(
