@@ -33,11 +33,18 @@ test('screenshot workflow pages', async ({ page, request }) => {
   };
   expect((await request.put(`/v4/experiments/${expid}/config`, { data: { files } })).status()).toBe(200);
   expect((await request.post(`/v4/experiments/${expid}?action=generate`)).status()).toBe(200);
-  for (const [name, path] of [['overview', ''], ['config', '/config'], ['jobs', '/jobs'], ['graph', '/graph']]) {
+  for (const [name, path] of [['overview', ''], ['config', '/config'], ['jobs', '/jobs'], ['graph', '/graph'], ['tree', '/tree']]) {
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       await openHydrated(page, `/experiments/${expid}${path}`);
       if (name === 'graph') await expect(page.locator('hc-graph')).toHaveAttribute('data-state', 'ready');
+      if (name === 'tree') {
+        await expect(page.locator('hc-tree')).toHaveAttribute('data-state', 'ready');
+        await page.locator('hc-tree summary', { hasText: '20000101' }).click();
+        await page.locator('hc-tree summary', { hasText: 'fc0' }).first().click();
+        await page.locator('hc-tree summary', { hasText: 'SIM' }).first().click();
+        await expect(page.locator('hc-tree li.job').first()).toBeVisible();
+      }
       await page.screenshot({ path: `test-results/screens/${name}-${scheme}.png`, fullPage: true });
     }
   }

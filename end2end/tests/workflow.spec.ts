@@ -119,3 +119,35 @@ test('the graph view draws the jobs, finds, selects and collapses', async ({ pag
   await page.goto(`/experiments/${(await bare.json()).name}/graph`);
   await expect(page.locator('#no-graph')).toBeVisible();
 });
+
+test('the tree opens date, member and section folders lazily, with counters', async ({ page, request }) => {
+  const created = await request.post('/v4/experiments', { data: { description: 'Tree view' } });
+  const expid = (await created.json()).name as string;
+  await request.put(`/v4/experiments/${expid}/config`, { data: { files: { 'expdef.yml': expdef, 'jobs.yml': jobs } } });
+  expect((await request.post(`/v4/experiments/${expid}?action=generate`)).status()).toBe(200);
+
+  await openHydrated(page, `/experiments/${expid}/tree`);
+  const tree = page.locator('hc-tree');
+  await expect(tree).toHaveAttribute('data-state', 'ready');
+  await expect(tree.locator('.info')).toHaveText('6 jobs');
+  const date = tree.locator('summary', { hasText: '20000101' });
+  await expect(date).toContainText('0/6');
+  await date.click();
+  const member = tree.locator('summary', { hasText: 'fc1' });
+  await expect(member).toContainText('0/3');
+  await member.click();
+  const section = tree.locator('summary', { hasText: 'SIM' });
+  await expect(section).toContainText('0/2');
+  await section.click();
+  await expect(tree.locator('li.job')).toHaveCount(2);
+  await expect(tree.locator('li.job').first()).toContainText('WAITING');
+  await tree.getByRole('link', { name: `${expid}_20000101_fc1_1_SIM` }).click();
+  await expect(page.locator('hc-graph')).toHaveAttribute('data-state', 'ready');
+
+  // Before any generation, and for an experiment that does not exist.
+  const bare = await request.post('/v4/experiments', { data: { description: 'No tree' } });
+  await page.goto(`/experiments/${(await bare.json()).name}/tree`);
+  await expect(tree.locator('.info')).toContainText('No jobs yet');
+  const missing = await page.goto('/experiments/a9zz/tree');
+  expect(missing?.status()).toBe(404);
+});

@@ -116,6 +116,7 @@ pub enum ExperimentTab {
     Overview,
     Configuration,
     Jobs,
+    Tree,
     Graph,
 }
 
@@ -126,6 +127,7 @@ pub fn ExperimentHeader(expid: String, current: ExperimentTab) -> impl IntoView 
         (ExperimentTab::Overview, "Overview", format!("/experiments/{expid}")),
         (ExperimentTab::Configuration, "Configuration", format!("/experiments/{expid}/config")),
         (ExperimentTab::Jobs, "Jobs", format!("/experiments/{expid}/jobs")),
+        (ExperimentTab::Tree, "Tree", format!("/experiments/{expid}/tree")),
         (ExperimentTab::Graph, "Graph", format!("/experiments/{expid}/graph")),
     ];
     view! {

@@ -6,6 +6,7 @@ mod experiment_graph;
 mod experiment_jobs;
 mod experiment_list;
 mod experiment_new;
+mod experiment_tree;
 mod not_found;
 
 use crate::components::HydrationMarker;
@@ -25,8 +26,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HydrationScripts options />
-                // The graph view's canvas element; a module loads without blocking the page.
+                // The graph and tree views' elements; modules load without blocking the page.
                 <script type="module" src="/graph.js"></script>
+                <script type="module" src="/tree.js"></script>
                 <MetaTags />
             </head>
             <body>
@@ -65,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/experiments/:expid") view=experiment_detail::ExperimentDetail ssr=SsrMode::Async />
                     <Route path=path!("/experiments/:expid/config") view=experiment_config::ExperimentConfig ssr=SsrMode::Async />
                     <Route path=path!("/experiments/:expid/jobs") view=experiment_jobs::ExperimentJobs ssr=SsrMode::Async />
+                    <Route path=path!("/experiments/:expid/tree") view=experiment_tree::ExperimentTree ssr=SsrMode::Async />
                     <Route path=path!("/experiments/:expid/graph") view=experiment_graph::ExperimentGraph ssr=SsrMode::Async />
                 </Routes>
             </main>
