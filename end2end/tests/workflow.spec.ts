@@ -151,3 +151,26 @@ test('the tree opens date, member and section folders lazily, with counters', as
   const missing = await page.goto('/experiments/a9zz/tree');
   expect(missing?.status()).toBe(404);
 });
+
+test('configuration files upload through the form, all checked together', async ({ page, request }) => {
+  const created = await request.post('/v4/experiments', { data: { description: 'Upload' } });
+  const expid = (await created.json()).name as string;
+  await openHydrated(page, `/experiments/${expid}/config`);
+  const input = page.getByLabel('YAML files');
+  await input.setInputFiles([
+    { name: 'expdef.yml', mimeType: 'application/x-yaml', buffer: Buffer.from(expdef) },
+    { name: 'jobs.yml', mimeType: 'application/x-yaml', buffer: Buffer.from('JOBS: [\n') },
+  ]);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.locator('#upload-outcome')).toContainText('Upload refused: jobs.yml: not valid YAML');
+  await expect(page.locator('#no-files')).toBeVisible();
+
+  await page.getByLabel('YAML files').setInputFiles([
+    { name: 'expdef.yml', mimeType: 'application/x-yaml', buffer: Buffer.from(expdef) },
+    { name: 'jobs.yml', mimeType: 'application/x-yaml', buffer: Buffer.from(jobs) },
+  ]);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.locator('#upload-outcome')).toHaveText('Uploaded 2 file(s).');
+  await expect(page.locator('#file-expdef-yml')).toBeVisible();
+  await expect(page.locator('#file-jobs-yml textarea')).toHaveValue(jobs);
+});

@@ -375,3 +375,61 @@ async fn graph_layout_and_statuses(backend: Backend) {
 }
 
 on_both_backends!(graph_layout_and_statuses);
+
+/// A multipart body of `files` parts, as a browser's file input sends it.
+fn multipart(files: &[(&str, &str)]) -> (String, String) {
+    let boundary = "hindcast-test-boundary";
+    let mut body = String::new();
+    for (name, content) in files {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/x-yaml\r\n\r\n{content}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Uploading adds or replaces files, all checked together; a browser goes back to the page.
+async fn configuration_files_upload(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let expid = experiment(&app).await;
+    let files = case_files("classic");
+    let text = |name: &str| files[name].as_str().unwrap().to_owned();
+    assert_eq!(put_config(&app, &expid, json!({"expdef.yml": text("expdef.yml")})).await.status(), 200);
+    let url = app.url(&format!("/v4/experiments/{expid}/config/files"));
+    let upload = |parts: Vec<(&'static str, String)>, accept: &'static str| {
+        let parts: Vec<(&str, &str)> = parts.iter().map(|(n, c)| (*n, c.as_str())).collect();
+        let (content_type, body) = multipart(&parts);
+        app.client.post(&url).header("content-type", content_type).header("accept", accept).body(body).send()
+    };
+
+    let res = upload(vec![("jobs.yml", text("jobs.yml")), ("platforms.yml", text("platforms.yml"))], "application/json").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let stored: Value = res.json().await.unwrap();
+    let names: Vec<&str> = stored["files"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(names, ["expdef.yml", "jobs.yml", "platforms.yml"]);
+    assert_eq!(stored["files"]["jobs.yml"], files["jobs.yml"]);
+
+    // One bad file refuses the whole upload.
+    let bad = vec![("jobs.yml", "JOBS: [\n".to_owned()), ("extra.yml", "A: 1\n".to_owned())];
+    let message = error_of(upload(bad.clone(), "application/json").await.unwrap(), 422).await;
+    assert!(message.starts_with("jobs.yml: not valid YAML"), "{message}");
+    assert_eq!(app.get_json(&format!("/v4/experiments/{expid}/config"), 200).await, stored);
+    let message = error_of(upload(vec![], "application/json").await.unwrap(), 422).await;
+    assert!(message.contains("choose one or more"), "{message}");
+
+    // A browser's form is sent back to the configuration page with the outcome.
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let (content_type, body) = multipart(&[("jobs.yml", "JOBS: [\n")]);
+    let res = no_redirects.post(&url).header("content-type", content_type).header("accept", "text/html").body(body).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with(&format!("/experiments/{expid}/config?upload_error=jobs.yml%3A%20not%20valid%20YAML")), "{location}");
+    let (content_type, body) = multipart(&[("more.yml", "B: 2\n")]);
+    let res = no_redirects.post(&url).header("content-type", content_type).header("accept", "text/html").body(body).send().await.unwrap();
+    assert_eq!(res.headers()["location"], format!("/experiments/{expid}/config?uploaded=1"));
+    let page = app.client.get(app.url(&format!("/experiments/{expid}/config?uploaded=1"))).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("Uploaded 1 file(s)."));
+}
+
+on_both_backends!(configuration_files_upload);

@@ -5,12 +5,23 @@ use crate::components::{ErrorNotice, ExperimentHeader, ExperimentTab};
 use crate::workflow::server_fns::{get_config, DeleteConfigFile, SaveConfigFile};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn ExperimentConfig() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let expid = Memo::new(move |_| params.get().get("expid").unwrap_or_default());
+    // Where an upload (a plain form, see below) sends the browser back with its outcome.
+    let upload_outcome = move || {
+        let q = query.get();
+        let (class, role, text) = match (q.get("uploaded"), q.get("upload_error")) {
+            (_, Some(message)) => ("notice notice-error", "alert", format!("Upload refused: {message}")),
+            (Some(count), None) => ("notice notice-ok", "status", format!("Uploaded {count} file(s).")),
+            (None, None) => return None,
+        };
+        Some(view! { <p class=class role=role id="upload-outcome">{text}</p> })
+    };
     let add = ServerAction::<SaveConfigFile>::new();
     let delete = ServerAction::<DeleteConfigFile>::new();
     // Only adding or removing a file changes the list; saving one file leaves the others'
@@ -32,6 +43,7 @@ pub fn ExperimentConfig() -> impl IntoView {
             "Autosubmit 4 YAML files, merged in name order (later keys win). Each file is checked when saved; "
             "generate the graph from the Overview tab."
         </p>
+        {upload_outcome}
         {move || delete_error().map(|error| view! { <ErrorNotice error /> })}
         <Transition fallback=|| view! { <p class="loading">"Loading configuration…"</p> }>
             {move || Suspend::new(async move {
@@ -59,6 +71,22 @@ pub fn ExperimentConfig() -> impl IntoView {
                 }
             })}
         </Transition>
+        <section class="panel">
+            <h2>"Upload files"</h2>
+            // A plain multipart form to the API: it works without JavaScript and the server
+            // sends the browser back here with the outcome.
+            <form class="form" id="upload-files" method="post" enctype="multipart/form-data"
+                action=move || format!("/v4/experiments/{}/config/files", expid.get())>
+                <div class="field">
+                    <label for="upload-input">"YAML files"</label>
+                    <input id="upload-input" type="file" name="files" multiple accept=".yml,.yaml" required />
+                    <small>"Files of the same name are replaced; the others stay. All are checked together, and nothing is stored if one is refused."</small>
+                </div>
+                <div class="actions">
+                    <button type="submit" class="button">"Upload"</button>
+                </div>
+            </form>
+        </section>
         <section class="panel">
             <h2>"Add a file"</h2>
             <ActionForm action=add attr:class="form" attr:id="add-file">

@@ -20,6 +20,13 @@ pub struct ApiError {
     message: String,
 }
 
+impl ApiError {
+    /// What the client reads: never anything internal.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
 impl From<HindcastError> for ApiError {
     fn from(err: HindcastError) -> Self {
         Self { status: err.status(), message: err.to_string() }

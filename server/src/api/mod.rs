@@ -1,6 +1,7 @@
 //! The public JSON API under `/v4`: autosubmit-api 4.2.0's routes and shapes where it has the
 //! same endpoint, and what it lacks. Handlers only translate HTTP to domain calls.
 
+mod config_upload;
 mod docs;
 mod error;
 mod experiments;
@@ -13,7 +14,7 @@ pub use openapi::ApiDoc;
 
 use app::context::AppContext;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext) -> Router<S> {
@@ -27,6 +28,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext) -> Router<S
             "/experiments/{expid}/config",
             // 2 MB of YAML grows when escaped into JSON; the domain enforces the 2 MB itself.
             get(workflow::config).put(workflow::save_config).layer(DefaultBodyLimit::max(8 * 1024 * 1024)),
+        )
+        .route(
+            "/experiments/{expid}/config/files",
+            post(config_upload::upload).layer(DefaultBodyLimit::max(8 * 1024 * 1024)),
         )
         .route("/experiments/{expid}/config/files/{name}", get(workflow::config_file))
         .route("/experiments/{expid}/filesystem-config", get(workflow::merged_config))

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers and types themselves.
 
-use super::{error::ErrorBody, experiments, graph, workflow};
+use super::{config_upload, error::ErrorBody, experiments, graph, workflow};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -9,7 +9,7 @@ use utoipa::OpenApi;
     info(title = "Hindcast API", description = "Experiments and workflows. Compatible with autosubmit-api 4.2.0 where the endpoint exists."),
     paths(
         experiments::list, experiments::detail, experiments::create, experiments::update,
-        workflow::config, workflow::save_config, workflow::config_file, workflow::merged_config, workflow::action, workflow::jobs,
+        workflow::config, workflow::save_config, config_upload::upload, workflow::config_file, workflow::merged_config, workflow::action, workflow::jobs,
         workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary, workflow::tree,
         graph::layout, graph::statuses
     ),
