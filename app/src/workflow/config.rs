@@ -88,6 +88,11 @@ impl WorkflowConfig {
         scalar_text(self.get(path)?)
     }
 
+    /// The merged mapping as written (keys not yet upper-cased).
+    pub(crate) fn root(&self) -> &Mapping {
+        &self.root
+    }
+
     /// The whole merged configuration as JSON (mapping keys become text).
     pub fn to_json(&self) -> serde_json::Value {
         yaml_to_json(&Value::Mapping(self.root.clone()))

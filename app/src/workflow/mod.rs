@@ -2,10 +2,11 @@
 //! as the views read them. Types shared with the browser are here; parsing, generation and
 //! the domain operations are server-only.
 //!
-//! Generation covers DATELIST/MEMBERS/NUMCHUNKS/CHUNKINI, sections running
-//! once/date/member/chunk, string-form DEPENDENCIES with chunk offsets (`SIM-1`), Autosubmit's
-//! one-hop pruning of redundant edges and deletion of jobs left without the parents they asked
-//! for. Anything else is refused with an error naming it, never silently ignored.
+//! Generation reproduces `autosubmit create` 4.1.17.1: DATELIST/MEMBERS/NUMCHUNKS/CHUNKINI,
+//! sections running once/date/member/chunk with SPLITS, FREQUENCY, DELAY and SYNCHRONIZE,
+//! DEPENDENCIES as text or mappings with `±N` offsets, *_FROM/*_TO filters and STATUS,
+//! Autosubmit's one-hop pruning and its deletion of edgeless jobs. What Autosubmit would crash
+//! on, and cycles, are refused with an error naming the key, never silently ignored.
 
 mod config_files;
 mod jobs;
