@@ -35,6 +35,8 @@ const TEMPLATE = `
   aside dt { color: var(--text-muted); }
   aside dd { margin: 0; word-break: break-all; }
   aside ul { list-style: none; padding: 0; margin: 0 0 8px; }
+  aside details dl { font-size: 0.85em; }
+  aside details summary { cursor: pointer; color: var(--accent); }
   aside li button { border: none; background: none; padding: 1px 0; color: var(--accent); text-align: left; word-break: break-all; }
   .chip { display: inline-block; padding: 0 6px; border-radius: 4px; color: #111; }
   .message { padding: 24px; color: var(--text-muted); }
@@ -496,12 +498,24 @@ class HindcastGraph extends HTMLElement {
       </dl>
       <p><a href="${jobsLink}" style="color:var(--accent)">Open in the job table</a></p>
       <h4>Parents</h4>${list(links(this.parentLinks))}
-      <h4>Children</h4>${list(links(this.childLinks))}`;
+      <h4>Children</h4>${list(links(this.childLinks))}
+      <details class="parameters"><summary>Parameters (%NAME% placeholders)</summary><dl></dl></details>`;
     if (!fetchRecord) return;
     fetchJson(`${this.base}/jobs/${encodeURIComponent(name)}`).then((record) => {
       if (this.selected !== job) return;
       this.panel.querySelector(".platform").textContent = `${record.platform} · ${record.processors} processors · ${record.wallclock ?? "no wallclock"}`;
       this.panel.querySelector(".times").textContent = [record.submit && `submitted ${record.submit}`, record.start && `started ${record.start}`, record.finish && `finished ${record.finish}`].filter(Boolean).join(", ") || "not run yet";
+    }).catch(() => {});
+    fetchJson(`${this.base}/jobs/${encodeURIComponent(name)}/parameters`).then(({ parameters }) => {
+      if (this.selected !== job) return;
+      const list = this.panel.querySelector(".parameters dl");
+      for (const [key, value] of Object.entries(parameters)) {
+        const term = document.createElement("dt");
+        const text = document.createElement("dd");
+        term.textContent = key;
+        text.textContent = value;
+        list.append(term, text);
+      }
     }).catch(() => {});
   }
 }

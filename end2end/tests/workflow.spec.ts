@@ -87,6 +87,8 @@ test('the graph view draws the jobs, finds, selects and collapses', async ({ pag
   await expect(panel.locator('h3')).toHaveText(`${expid}_20000101_fc0_2_SIM`);
   await expect(panel).toContainText('WAITING');
   await expect(panel).toContainText('LOCAL');
+  await panel.locator('details.parameters summary').click();
+  await expect(panel.locator('details.parameters')).toContainText('CHUNK_START_DATE');
 
   // A parent in the panel selects it; search moves through the matches.
   await panel.getByRole('button', { name: `${expid}_20000101_fc0_1_SIM` }).click();

@@ -433,3 +433,43 @@ async fn configuration_files_upload(backend: Backend) {
 }
 
 on_both_backends!(configuration_files_upload);
+
+/// A job's parameters carry its chunk's dates in the experiment's calendar, and placeholders
+/// in a text resolve with them.
+async fn job_parameters_and_placeholders(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let expid = experiment(&app).await;
+    assert_eq!(put_config(&app, &expid, Value::Object(case_files("classic"))).await.status(), 200);
+    assert_eq!(post(&app, &format!("/v4/experiments/{expid}?action=generate")).await.status(), 200);
+    let sim = format!("{expid}_20000201_fc1_3_SIM");
+    let body = app.get_json(&format!("/v4/experiments/{expid}/jobs/{sim}/parameters"), 200).await;
+    let p = &body["parameters"];
+    assert_eq!(body["job_name"], sim);
+    for (key, value) in [
+        ("JOBNAME", sim.as_str()),
+        ("SDATE", "20000201"),
+        ("MEMBER", "fc1"),
+        ("CHUNK", "3"),
+        ("CHUNK_START_DATE", "20000401"),
+        ("CHUNK_END_DATE", "20000501"),
+        ("CHUNK_SECOND_TO_LAST_DATE", "20000430"),
+        ("RUN_DAYS", "30"),
+        ("PREV", "60"),
+        ("CHUNK_FIRST", "FALSE"),
+        ("CHUNK_LAST", "FALSE"),
+        ("EXPERIMENT.NUMCHUNKS", "4"),
+        ("CURRENT_ARCH", "LOCAL"),
+    ] {
+        assert_eq!(p[key], value, "{key}");
+    }
+    let url = app.url(&format!("/v4/experiments/{expid}/jobs/{sim}/resolve"));
+    let res = app.client.post(&url).body("cd %JOBNAME% && run %CHUNK_START_DATE%-%CHUNK_END_DATE% %UNKNOWN%").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let resolved: Value = res.json().await.unwrap();
+    assert_eq!(resolved["text"], format!("cd {sim} && run 20000401-20000501 %UNKNOWN%"));
+    assert_eq!(resolved["unresolved"], json!(["UNKNOWN"]));
+    let message = error_of(app.client.get(app.url(&format!("/v4/experiments/{expid}/jobs/{expid}_NOPE/parameters"))).send().await.unwrap(), 404).await;
+    assert!(message.contains("NOPE"), "{message}");
+}
+
+on_both_backends!(job_parameters_and_placeholders);

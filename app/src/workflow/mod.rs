@@ -47,6 +47,8 @@ pub struct SectionCount {
 }
 
 #[cfg(feature = "ssr")]
+pub mod calendar;
+#[cfg(feature = "ssr")]
 mod config;
 #[cfg(feature = "ssr")]
 mod generate;
@@ -56,6 +58,8 @@ pub mod graph_view;
 mod layout;
 #[cfg(feature = "ssr")]
 pub mod ops;
+#[cfg(feature = "ssr")]
+pub mod parameters;
 #[cfg(feature = "ssr")]
 mod snapshot;
 

@@ -327,7 +327,7 @@ fn runs(numbers: &[u32]) -> Vec<(u32, u32)> {
     out
 }
 
-fn number_of(graph: &LoadedGraph, expid: &Expid, name: &str) -> Result<u32, HindcastError> {
+pub(super) fn number_of(graph: &LoadedGraph, expid: &Expid, name: &str) -> Result<u32, HindcastError> {
     graph
         .number_of(name)
         .ok_or_else(|| HindcastError::NotFound(format!("Job with name '{name}' not found in experiment '{expid}'")))
@@ -374,7 +374,7 @@ pub async fn summary(store: &dyn Store, expid: &Expid) -> Result<JobSummary, Hin
     })
 }
 
-fn parse(files: &ConfigFiles) -> Result<WorkflowConfig, HindcastError> {
+pub(super) fn parse(files: &ConfigFiles) -> Result<WorkflowConfig, HindcastError> {
     WorkflowConfig::from_files(files.files.iter().map(|(n, t)| (n.as_str(), t.as_str()))).map_err(config_error)
 }
 

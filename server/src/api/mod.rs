@@ -7,6 +7,7 @@ mod error;
 mod experiments;
 mod graph;
 mod openapi;
+mod parameters;
 mod workflow;
 
 pub use error::{ApiError, ErrorBody};
@@ -44,6 +45,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext) -> Router<S
         .route("/experiments/{expid}/jobs/{job_name}", get(workflow::job))
         .route("/experiments/{expid}/jobs/{job_name}/parents", get(workflow::parents))
         .route("/experiments/{expid}/jobs/{job_name}/children", get(workflow::children))
+        .route("/experiments/{expid}/jobs/{job_name}/parameters", get(parameters::list))
+        .route("/experiments/{expid}/jobs/{job_name}/resolve", post(parameters::resolve))
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(docs::page))
         .fallback(error::unknown_route)
