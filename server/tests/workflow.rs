@@ -473,3 +473,63 @@ async fn job_parameters_and_placeholders(backend: Backend) {
 }
 
 on_both_backends!(job_parameters_and_placeholders);
+
+/// Statuses set by hand, one job or many, with a dry run; children follow their parents.
+async fn job_statuses_set_by_hand(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let expid = experiment(&app).await;
+    let message = error_of(app.client.patch(app.url(&format!("/v4/experiments/{expid}/jobs/{expid}_X?status=COMPLETED"))).send().await.unwrap(), 409).await;
+    assert!(message.contains("no graph yet"), "{message}");
+    assert_eq!(put_config(&app, &expid, Value::Object(case_files("classic"))).await.status(), 200);
+    assert_eq!(post(&app, &format!("/v4/experiments/{expid}?action=generate")).await.status(), 200);
+    let status_of = |name: String| {
+        let app = &app;
+        let expid = expid.clone();
+        async move { app.get_json(&format!("/v4/experiments/{expid}/jobs/{name}"), 200).await["status"].clone() }
+    };
+    let (setup, remote) = (format!("{expid}_LOCAL_SETUP"), format!("{expid}_REMOTE_SETUP"));
+
+    let patch = |name: &str, query: &str| app.client.patch(app.url(&format!("/v4/experiments/{expid}/jobs/{name}?{query}"))).send();
+    let res = patch(&setup, "status=completed").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let outcome: Value = res.json().await.unwrap();
+    assert_eq!(outcome["changed"], json!([setup]));
+    assert_eq!(outcome["now_ready"], json!([remote]));
+    assert_eq!(status_of(remote.clone()).await, "READY");
+
+    // A dry run lists and changes nothing; the same request then changes exactly that.
+    let bulk = |body: Value| app.client.post(app.url(&format!("/v4/experiments/{expid}/jobs/status"))).json(&body).send();
+    let request = json!({"status": "COMPLETED", "job_names": [remote], "filter": {"section": "INI"}, "dry_run": true});
+    let preview: Value = bulk(request.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(preview["changed"].as_array().unwrap().len(), 7);
+    assert_eq!(status_of(remote.clone()).await, "READY");
+    let mut real = request.clone();
+    real["dry_run"] = json!(false);
+    let done: Value = bulk(real).await.unwrap().json().await.unwrap();
+    assert_eq!((done["changed"].clone(), done["now_ready"].clone()), (preview["changed"].clone(), preview["now_ready"].clone()));
+    assert!(!done["now_ready"].as_array().unwrap().is_empty());
+    let first_ready = done["now_ready"][0].as_str().unwrap().to_owned();
+    assert_eq!(status_of(first_ready.clone()).await, "READY");
+
+    // Undoing a parent sends its ready children back to WAITING.
+    let undone: Value = patch(&remote, "status=WAITING").await.unwrap().json().await.unwrap();
+    assert!(undone["now_waiting"].as_array().unwrap().is_empty(), "INI children stay ready: their parents are the INIs");
+    let ini = format!("{expid}_20000101_fc0_INI");
+    let undone: Value = patch(&ini, "status=FAILED").await.unwrap().json().await.unwrap();
+    assert_eq!(undone["now_waiting"], json!([format!("{expid}_20000101_fc0_1_SIM")]));
+
+    // Refusals change nothing.
+    let message = error_of(patch(&ini, "status=RUNNING").await.unwrap(), 422).await;
+    assert!(message.contains("executor"), "{message}");
+    let message = error_of(patch(&ini, "status=DONE").await.unwrap(), 422).await;
+    assert!(message.contains("'DONE' is not a job status"), "{message}");
+    let message = error_of(bulk(json!({"status": "COMPLETED", "job_names": [ini, "nope_1", "nope_2"]})).await.unwrap(), 422).await;
+    assert!(message.ends_with("nope_1, nope_2"), "{message}");
+    assert_eq!(status_of(ini.clone()).await, "FAILED");
+    let message = error_of(bulk(json!({"status": "COMPLETED"})).await.unwrap(), 422).await;
+    assert!(message.contains("name the jobs"), "{message}");
+    let huge = json!({"status": "COMPLETED", "job_names": vec!["x".repeat(100); 20_000]});
+    assert_eq!(bulk(huge).await.unwrap().status(), 413);
+}
+
+on_both_backends!(job_statuses_set_by_hand);

@@ -65,6 +65,9 @@ pub fn to_domain_error(err: StoreError) -> HindcastError {
         StoreError::ExperimentRunning(expid) => HindcastError::Conflict(format!(
             "Experiment {expid} is running; stop it before generating its graph again."
         )),
+        StoreError::StatusesChanged(_) => HindcastError::Conflict(
+            "The jobs changed while this was prepared (a new graph or other status changes); nothing was changed. Try again.".to_owned(),
+        ),
         StoreError::IdsExhausted(kind) => {
             HindcastError::Conflict(format!("No free experiment id is left for kind {kind}."))
         }

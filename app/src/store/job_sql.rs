@@ -113,3 +113,15 @@ pub fn status_codes_text(dialect: Dialect) -> &'static str {
         }
     }
 }
+
+pub const GRAPH_VERSION_OF: &str = "SELECT graph_version FROM experiments WHERE id = $1";
+
+/// Moves the listed jobs from one status to another; jobs no longer in `from` are left alone
+/// (the caller compares the count). Integers from a closed set are written into the statement.
+pub fn change_status(numbers: &[u32], from: i32, to: i32) -> String {
+    let list: Vec<String> = numbers.iter().map(u32::to_string).collect();
+    format!(
+        "UPDATE job_states SET status = {to} WHERE experiment_id = $1 AND status = {from} AND number IN ({})",
+        list.join(", ")
+    )
+}

@@ -31,6 +31,9 @@ pub enum StoreError {
     Graph(String),
     #[error("experiment {0} is running")]
     ExperimentRunning(Expid),
+    /// The graph was regenerated, or statuses changed, since the caller read them.
+    #[error("job statuses of experiment {0} changed meanwhile")]
+    StatusesChanged(i64),
     #[error("no experiment ids left for kind {0}")]
     IdsExhausted(ExperimentKind),
     #[error("unsupported database URL '{0}': use sqlite://… or postgres://…")]

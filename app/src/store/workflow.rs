@@ -87,6 +87,16 @@ pub trait WorkflowStore: Send + Sync + 'static {
     /// Every job's status code, by number: the graph view's colours in one narrow read.
     async fn status_codes(&self, experiment_id: i64) -> Result<Vec<i32>, StoreError>;
 
+    /// Applies status changes `(number, expected current code, new code)` in one transaction,
+    /// only if the graph is still `graph_version` and every job still has its expected status;
+    /// otherwise changes nothing (`StatusesChanged`).
+    async fn change_statuses(
+        &self,
+        experiment_id: i64,
+        graph_version: i64,
+        changes: &[(u32, i32, i32)],
+    ) -> Result<(), StoreError>;
+
     /// Numbers of the jobs in one of the given statuses, ascending.
     async fn jobs_in_status(&self, experiment_id: i64, statuses: &[JobStatus]) -> Result<Vec<u32>, StoreError>;
 

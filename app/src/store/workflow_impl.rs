@@ -181,6 +181,34 @@ macro_rules! impl_workflow_store {
                     .collect()
             }
 
+            #[tracing::instrument(skip_all, fields(experiment_id, changes = changes.len()))]
+            async fn change_statuses(
+                &self,
+                experiment_id: i64,
+                graph_version: i64,
+                changes: &[(u32, i32, i32)],
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::job_sql as q;
+                let mut tx = self.begin_write().await?;
+                let current: Option<i64> =
+                    sqlx::query_scalar(q::GRAPH_VERSION_OF).bind(experiment_id).fetch_optional(&mut *tx).await?;
+                if current != Some(graph_version) {
+                    return Err($crate::store::StoreError::StatusesChanged(experiment_id));
+                }
+                let mut by_move: std::collections::BTreeMap<(i32, i32), Vec<u32>> = Default::default();
+                for &(number, from, to) in changes {
+                    by_move.entry((from, to)).or_default().push(number);
+                }
+                for ((from, to), numbers) in by_move {
+                    let done = sqlx::query(&q::change_status(&numbers, from, to)).bind(experiment_id).execute(&mut *tx).await?;
+                    if done.rows_affected() != numbers.len() as u64 {
+                        return Err($crate::store::StoreError::StatusesChanged(experiment_id));
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn jobs_in_status(
                 &self,
                 experiment_id: i64,

@@ -176,7 +176,7 @@ fn find(text: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Raw job-list parameters as they arrive in a URL.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams, utoipa::ToSchema))]
 #[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct JobParams {
     /// `base` (every field, default) or `quick` (name and status).

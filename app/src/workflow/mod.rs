@@ -61,6 +61,8 @@ pub mod ops;
 #[cfg(feature = "ssr")]
 pub mod parameters;
 #[cfg(feature = "ssr")]
+pub mod set_status;
+#[cfg(feature = "ssr")]
 mod snapshot;
 
 #[cfg(feature = "ssr")]

@@ -166,19 +166,30 @@ pub async fn generate_graph(
     })
 }
 
-pub async fn jobs(store: &dyn Store, expid: &Expid, query: &JobQuery) -> Result<JobPage, HindcastError> {
-    let handle = store.graph(expid).await.map_err(to_domain_error)?;
-    let (graph, id) = (&handle.graph, handle.experiment_id);
+/// The numbers of the jobs a query's filters select (name, statuses, section, date, member,
+/// chunk), ascending.
+pub(super) async fn matching_numbers(
+    store: &dyn Store,
+    experiment_id: i64,
+    graph: &LoadedGraph,
+    query: &JobQuery,
+) -> Result<Vec<u32>, HindcastError> {
     let in_status = match query.statuses.is_empty() {
         true => None,
-        false => Some(store.jobs_in_status(id, &query.statuses).await.map_err(to_domain_error)?),
+        false => Some(store.jobs_in_status(experiment_id, &query.statuses).await.map_err(to_domain_error)?),
     };
     let names = query.name.as_ref().map(|p| p.matcher());
     let keep = |&n: &u32| matches(graph, n, query, names.as_ref());
-    let mut numbers: Vec<u32> = match in_status {
+    Ok(match in_status {
         Some(list) => list.into_iter().filter(keep).collect(),
         None => (0..graph.len() as u32).filter(keep).collect(),
-    };
+    })
+}
+
+pub async fn jobs(store: &dyn Store, expid: &Expid, query: &JobQuery) -> Result<JobPage, HindcastError> {
+    let handle = store.graph(expid).await.map_err(to_domain_error)?;
+    let (graph, id) = (&handle.graph, handle.experiment_id);
+    let mut numbers = matching_numbers(store, id, graph, query).await?;
     // Sorting by status needs every candidate's status, and a long page is cheaper to read
     // whole than by number; otherwise only the page's states are read.
     let long_page = query.page_size.is_none_or(|size| size > 1000) && numbers.len() > 1000;
@@ -392,7 +403,7 @@ pub fn config_error(err: ConfigError) -> HindcastError {
 }
 
 /// A stored code outside Autosubmit's range reads as UNKNOWN (it can only come from outside).
-fn status_of(code: i32) -> JobStatus {
+pub(super) fn status_of(code: i32) -> JobStatus {
     JobStatus::from_code(code).unwrap_or(JobStatus::Unknown)
 }
 

@@ -6,6 +6,7 @@ mod docs;
 mod error;
 mod experiments;
 mod graph;
+mod job_status;
 mod openapi;
 mod parameters;
 mod workflow;
@@ -42,7 +43,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext) -> Router<S
         .route("/experiments/{expid}/graph/statuses", get(graph::statuses))
         .route("/experiments/{expid}/jobs", get(workflow::jobs))
         .route("/experiments/{expid}/jobs.csv", get(workflow::jobs_csv))
-        .route("/experiments/{expid}/jobs/{job_name}", get(workflow::job))
+        // Names of many jobs fit in 1 MB; more is refused (413) before it is read.
+        .route("/experiments/{expid}/jobs/status", post(job_status::many).layer(DefaultBodyLimit::max(1024 * 1024)))
+        .route("/experiments/{expid}/jobs/{job_name}", get(workflow::job).patch(job_status::one))
         .route("/experiments/{expid}/jobs/{job_name}/parents", get(workflow::parents))
         .route("/experiments/{expid}/jobs/{job_name}/children", get(workflow::children))
         .route("/experiments/{expid}/jobs/{job_name}/parameters", get(parameters::list))

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers and types themselves.
 
-use super::{config_upload, error::ErrorBody, experiments, graph, parameters, workflow};
+use super::{config_upload, error::ErrorBody, experiments, graph, job_status, parameters, workflow};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -11,7 +11,8 @@ use utoipa::OpenApi;
         experiments::list, experiments::detail, experiments::create, experiments::update,
         workflow::config, workflow::save_config, config_upload::upload, workflow::config_file, workflow::merged_config, workflow::action, workflow::jobs,
         workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary, workflow::tree,
-        graph::layout, graph::statuses, parameters::list, parameters::resolve
+        graph::layout, graph::statuses, parameters::list, parameters::resolve,
+        job_status::one, job_status::many
     ),
     components(schemas(ErrorBody, experiments::CreateExperimentBody, experiments::UpdateExperimentBody)),
     tags(
