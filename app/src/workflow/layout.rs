@@ -22,6 +22,11 @@ const NODE_HEIGHT: i32 = 30;
 /// Empty columns between two groups' bands.
 const GROUP_GAP_COLUMNS: f64 = 0.6;
 const SWEEPS: usize = 3;
+/// Bands wrap into rows when the drawing is this many times wider than tall…
+const WRAP_WHEN_WIDER: f64 = 3.0;
+/// …towards this width-to-height ratio, with this many pixels between rows.
+const TARGET_ASPECT: f64 = 1.6;
+const ROW_GAP: i32 = 48;
 
 /// The layout as the browser reads it: one array per attribute, indexed by job number
 /// (jobs sorted by name), and edges as a flat `[parent, child, parent, child, …]` list.
@@ -107,14 +112,19 @@ pub fn layout(graph: &LoadedGraph) -> GraphLayout<'_> {
         }
     }
 
-    let x: Vec<i32> = column.iter().map(|&c| (c * COLUMN_WIDTH + COLUMN_WIDTH / 2.0).round() as i32).collect();
-    let y: Vec<i32> = layer.iter().map(|&l| l as i32 * LAYER_HEIGHT + LAYER_HEIGHT / 2).collect();
-    let groups = group_boxes(&labels, &group, &layer, &band_left, &band_width);
-    let layers_used = layer.iter().max().map_or(0, |&l| l + 1);
+    let spans = group_spans(group_count, &group, &layer);
+    let placement = wrap_bands(&spans, &band_left, &band_width);
+    let x: Vec<i32> = (0..jobs)
+        .map(|n| ((column[n] + placement.shift_x[group[n] as usize]) * COLUMN_WIDTH + COLUMN_WIDTH / 2.0).round() as i32)
+        .collect();
+    let y: Vec<i32> = (0..jobs)
+        .map(|n| layer[n] as i32 * LAYER_HEIGHT + LAYER_HEIGHT / 2 + placement.shift_y[group[n] as usize])
+        .collect();
+    let groups = group_boxes(&labels, &spans, &band_left, &band_width, &placement);
     GraphLayout {
         graph_version: graph.version,
-        width: (left * COLUMN_WIDTH).round() as i32,
-        height: layers_used as i32 * LAYER_HEIGHT,
+        width: placement.width,
+        height: placement.height,
         node_width: NODE_WIDTH,
         node_height: NODE_HEIGHT,
         sections: graph.snapshot.sections.iter().map(|s| s.name.as_str()).collect(),
@@ -208,24 +218,94 @@ fn place(cell: &Cell, order: &[u32], band_left: &[f64], band_width: &[usize], co
     }
 }
 
-fn group_boxes(labels: &[String], group: &[u32], layer: &[u32], band_left: &[f64], band_width: &[usize]) -> Vec<GroupBox> {
-    let mut span = vec![(u32::MAX, 0u32, 0u32); labels.len()];
+/// Each group's first and last layer and its number of jobs.
+fn group_spans(groups: usize, group: &[u32], layer: &[u32]) -> Vec<(u32, u32, u32)> {
+    let mut span = vec![(u32::MAX, 0u32, 0u32); groups];
     for (n, &g) in group.iter().enumerate() {
         let (top, bottom, count) = &mut span[g as usize];
         *top = (*top).min(layer[n]);
         *bottom = (*bottom).max(layer[n]);
         *count += 1;
     }
+    span
+}
+
+/// Where each group's band goes: shifted by whole columns and pixels, and the drawing's size.
+struct Placement {
+    shift_x: Vec<f64>,
+    shift_y: Vec<i32>,
+    width: i32,
+    height: i32,
+}
+
+/// A drawing much wider than tall (hundreds of date-member groups side by side) wraps its
+/// bands into rows, like text, towards a screen-like shape. Within a row the layers stay
+/// aligned, so edges inside a row still point down; rows follow the groups' order, so edges
+/// from experiment- or date-wide jobs to members point down too.
+fn wrap_bands(spans: &[(u32, u32, u32)], band_left: &[f64], band_width: &[usize]) -> Placement {
+    let groups = spans.len();
+    let columns = band_left.last().zip(band_width.last()).map_or(0.0, |(l, w)| l + *w as f64);
+    let layers = spans.iter().map(|s| s.1 + 1).max().unwrap_or(0);
+    let (width, height) = (columns * COLUMN_WIDTH, f64::from(layers) * f64::from(LAYER_HEIGHT));
+    let unwrapped = Placement {
+        shift_x: vec![0.0; groups],
+        shift_y: vec![0; groups],
+        width: width.round() as i32,
+        height: height as i32,
+    };
+    if groups < 2 || width <= WRAP_WHEN_WIDER * height {
+        return unwrapped;
+    }
+    let widest = band_width.iter().copied().max().unwrap_or(1) as f64;
+    let row_columns = ((width * height * TARGET_ASPECT).sqrt() / COLUMN_WIDTH).max(widest);
+    // Rows of consecutive groups, each no wider than `row_columns`.
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut used = 0.0;
+    let mut left_in_row = vec![0.0; groups];
+    for g in 0..groups {
+        let current = rows.last_mut().expect("a row");
+        if !current.is_empty() && used + band_width[g] as f64 > row_columns {
+            rows.push(Vec::new());
+            used = 0.0;
+        }
+        left_in_row[g] = used;
+        used += band_width[g] as f64 + GROUP_GAP_COLUMNS;
+        rows.last_mut().expect("a row").push(g);
+    }
+    let mut placement = Placement { shift_x: vec![0.0; groups], shift_y: vec![0; groups], width: 0, height: 0 };
+    let mut top = 0;
+    for row in &rows {
+        let first = row.iter().map(|&g| spans[g].0).min().unwrap_or(0);
+        let last = row.iter().map(|&g| spans[g].1).max().unwrap_or(0);
+        let right = row.iter().map(|&g| left_in_row[g] + band_width[g] as f64).fold(0.0, f64::max);
+        for &g in row {
+            placement.shift_x[g] = left_in_row[g] - band_left[g];
+            placement.shift_y[g] = top - first as i32 * LAYER_HEIGHT;
+        }
+        placement.width = placement.width.max((right * COLUMN_WIDTH).round() as i32);
+        top += (last - first + 1) as i32 * LAYER_HEIGHT + ROW_GAP;
+    }
+    placement.height = top - ROW_GAP;
+    placement
+}
+
+fn group_boxes(
+    labels: &[String],
+    spans: &[(u32, u32, u32)],
+    band_left: &[f64],
+    band_width: &[usize],
+    placement: &Placement,
+) -> Vec<GroupBox> {
     labels
         .iter()
         .enumerate()
         .map(|(g, label)| {
-            let (top, bottom, jobs) = span[g];
+            let (top, bottom, jobs) = spans[g];
             let pad = (COLUMN_WIDTH - f64::from(NODE_WIDTH)) / 2.0 - 4.0;
             GroupBox {
                 label: label.clone(),
-                x: (band_left[g] * COLUMN_WIDTH + pad).round() as i32,
-                y: top as i32 * LAYER_HEIGHT + 6,
+                x: ((band_left[g] + placement.shift_x[g]) * COLUMN_WIDTH + pad).round() as i32,
+                y: top as i32 * LAYER_HEIGHT + 6 + placement.shift_y[g],
                 width: (band_width[g] as f64 * COLUMN_WIDTH - 2.0 * pad).round() as i32,
                 height: (bottom - top + 1) as i32 * LAYER_HEIGHT - 12,
                 jobs,
@@ -311,5 +391,39 @@ mod tests {
         let graph = LoadedGraph::new(1, GraphSnapshot { sections: vec![section("P"), section("C")], jobs, edges });
         let layout = layout(&graph);
         assert_eq!(layout.x[0] < layout.x[1], layout.x[3] < layout.x[2], "edges cross: {:?}", layout.x);
+    }
+
+    #[test]
+    fn many_groups_side_by_side_wrap_into_rows_without_overlap() {
+        // 60 members, each INI → SIM 1 → SIM 2: 60 narrow, short bands, far wider than tall.
+        let mut jobs = Vec::new();
+        let mut edges = Vec::new();
+        for m in 0..60 {
+            let member = format!("fc{m:02}");
+            let base = jobs.len() as u32;
+            jobs.push(job(&format!("a000_20000101_{member}_1_SIM"), 1, &member, Some(1)));
+            jobs.push(job(&format!("a000_20000101_{member}_2_SIM"), 1, &member, Some(2)));
+            jobs.push(job(&format!("a000_20000101_{member}_INI"), 0, &member, None));
+            edges.extend([(base + 2, base), (base, base + 1)]);
+        }
+        let graph = LoadedGraph::new(1, GraphSnapshot { sections: vec![section("INI"), section("SIM")], jobs, edges });
+        let layout = layout(&graph);
+        assert!(layout.width < 3 * layout.height, "not wrapped: {} × {}", layout.width, layout.height);
+        let boxes = &layout.groups;
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                let apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+                assert!(apart, "{a:?} overlaps {b:?}");
+            }
+        }
+        for n in 0..graph.len() {
+            let g = &boxes[layout.group[n] as usize];
+            assert!(layout.x[n] > g.x && layout.x[n] < g.x + g.width, "job {n} outside its group's box");
+            assert!(layout.y[n] > g.y && layout.y[n] < g.y + g.height, "job {n} outside its group's box");
+            assert!(layout.x[n] < layout.width && layout.y[n] < layout.height);
+        }
+        for pair in layout.edges.chunks(2) {
+            assert!(layout.y[pair[0] as usize] < layout.y[pair[1] as usize]);
+        }
     }
 }
