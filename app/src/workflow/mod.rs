@@ -47,6 +47,8 @@ pub struct SectionCount {
 }
 
 #[cfg(feature = "ssr")]
+mod adjacency;
+#[cfg(feature = "ssr")]
 pub mod calendar;
 #[cfg(feature = "ssr")]
 mod config;

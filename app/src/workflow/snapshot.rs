@@ -3,6 +3,7 @@
 //! and a name is found by binary search. Encoded as compact JSON arrays: a job is
 //! `[name, section index, date, member, chunk, split, splits]`, an edge `[parent, child]`.
 
+use super::adjacency::Adjacency;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock};
 
@@ -83,48 +84,11 @@ pub struct EncodedLayout {
     pub gzip: axum::body::Bytes,
 }
 
-/// Compressed adjacency lists: the neighbours of job `n` are `list[offsets[n]..offsets[n + 1]]`.
-#[derive(Debug, Clone, PartialEq, Default)]
-struct Adjacency {
-    offsets: Vec<u32>,
-    list: Vec<u32>,
-}
-
-impl Adjacency {
-    fn build(jobs: usize, pairs: impl Iterator<Item = (u32, u32)> + Clone) -> Self {
-        let mut offsets = vec![0u32; jobs + 1];
-        for (from, _) in pairs.clone() {
-            offsets[from as usize + 1] += 1;
-        }
-        for i in 0..jobs {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut fill = offsets.clone();
-        let mut list = vec![0u32; offsets[jobs] as usize];
-        for (from, to) in pairs {
-            list[fill[from as usize] as usize] = to;
-            fill[from as usize] += 1;
-        }
-        for n in 0..jobs {
-            list[offsets[n] as usize..offsets[n + 1] as usize].sort_unstable();
-        }
-        Self { offsets, list }
-    }
-
-    fn of(&self, job: u32) -> &[u32] {
-        let n = job as usize;
-        match (self.offsets.get(n), self.offsets.get(n + 1)) {
-            (Some(&start), Some(&end)) => &self.list[start as usize..end as usize],
-            _ => &[],
-        }
-    }
-}
-
 impl LoadedGraph {
     pub fn new(version: i64, snapshot: GraphSnapshot) -> Self {
         let jobs = snapshot.jobs.len();
-        let parents = Adjacency::build(jobs, snapshot.edges.iter().map(|&(p, c)| (c, p)));
-        let children = Adjacency::build(jobs, snapshot.edges.iter().copied());
+        let parents = Adjacency::build(jobs, snapshot.edges.iter().map(|&(p, c)| (c, p))).sorted();
+        let children = Adjacency::build(jobs, snapshot.edges.iter().copied()).sorted();
         Self { version, snapshot, parents, children, layout: OnceLock::new() }
     }
 

@@ -2,6 +2,7 @@
 //! refuse cycles, prune redundant edges one hop deep, delete edgeless jobs (SPEC §7).
 
 use super::jobs::JobId;
+use crate::workflow::adjacency::Adjacency;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 
@@ -56,35 +57,6 @@ fn unpair(p: u64) -> (JobId, JobId) {
     ((p >> 32) as JobId, p as JobId)
 }
 
-/// Compressed adjacency: the neighbours of job `n` are `list[offsets[n]..offsets[n + 1]]`.
-pub(super) struct Adjacency {
-    offsets: Vec<u32>,
-    list: Vec<JobId>,
-}
-
-impl Adjacency {
-    fn build(jobs: usize, pairs: impl Iterator<Item = (JobId, JobId)> + Clone) -> Self {
-        let mut offsets = vec![0u32; jobs + 1];
-        for (from, _) in pairs.clone() {
-            offsets[from as usize + 1] += 1;
-        }
-        for i in 0..jobs {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut fill = offsets.clone();
-        let mut list = vec![0; offsets[jobs] as usize];
-        for (from, to) in pairs {
-            list[fill[from as usize] as usize] = to;
-            fill[from as usize] += 1;
-        }
-        Self { offsets, list }
-    }
-
-    pub fn of(&self, job: usize) -> &[JobId] {
-        &self.list[self.offsets[job] as usize..self.offsets[job + 1] as usize]
-    }
-}
-
 impl Edges {
     pub fn new(jobs: usize) -> Self {
         let set = FxSet::with_capacity_and_hasher(jobs.saturating_mul(2), FxBuild);
@@ -129,7 +101,7 @@ impl Edges {
         let mut done = vec![false; waiting.len()];
         while let Some(j) = ready.pop() {
             done[j] = true;
-            for &c in children.of(j) {
+            for &c in children.of(j as JobId) {
                 waiting[c as usize] -= 1;
                 if waiting[c as usize] == 0 {
                     ready.push(c as usize);
@@ -151,7 +123,7 @@ impl Edges {
         let mut removals = Vec::new();
         for (&child, set) in problematic {
             let by_pairs = set.len() * set.len().saturating_sub(1) / 2;
-            let by_parents: usize = set.iter().map(|&y| parents.of(y as usize).len()).sum();
+            let by_parents: usize = set.iter().map(|&y| parents.of(y).len()).sum();
             if by_pairs <= by_parents {
                 for (i, &a) in set.iter().enumerate() {
                     for &b in &set[i + 1..] {
@@ -165,7 +137,7 @@ impl Edges {
             } else {
                 let members: FxSet<JobId> = set.iter().copied().collect();
                 for &y in set {
-                    for &x in parents.of(y as usize) {
+                    for &x in parents.of(y) {
                         if x != y && members.contains(&x) {
                             removals.push((x, child));
                         }
