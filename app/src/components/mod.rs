@@ -85,7 +85,7 @@ pub fn StatusChip(status: JobStatus) -> impl IntoView {
 #[component]
 pub fn StatusSummary(expid: String, summary: JobSummary) -> impl IntoView {
     let completed = summary.count(JobStatus::Completed);
-    let percent = if summary.total == 0 { 0 } else { completed * 100 / summary.total };
+    let percent = (completed * 100).checked_div(summary.total).unwrap_or(0);
     let chips = summary
         .counts
         .iter()

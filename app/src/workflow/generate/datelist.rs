@@ -78,10 +78,8 @@ fn list(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Item, St
         let Some(c) = chars.next() else {
             return Err(format!("{KEY}: a '[' is never closed"));
         };
-        if c == '[' || c == ']' || c.is_whitespace() {
-            if !word.is_empty() {
-                items.push(Item::Word(std::mem::take(&mut word)));
-            }
+        if (c == '[' || c == ']' || c.is_whitespace()) && !word.is_empty() {
+            items.push(Item::Word(std::mem::take(&mut word)));
         }
         match c {
             '[' => items.push(list(chars)?),
