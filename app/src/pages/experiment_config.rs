@@ -32,7 +32,7 @@ pub fn ExperimentConfig() -> impl IntoView {
             changes.update(|n| *n += 1);
         }
     });
-    let config = Resource::new(move || (expid.get(), changes.get()), |(id, _)| get_config(id));
+    let config = crate::codec::page_resource(move || (expid.get(), changes.get()), |(id, _)| get_config(id));
     let delete_error = move || delete.value().get().and_then(Result::err);
     view! {
         {move || view! { <ExperimentHeader expid=expid.get() current=ExperimentTab::Configuration /> }}

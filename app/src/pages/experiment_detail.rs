@@ -16,7 +16,7 @@ pub fn ExperimentDetail() -> impl IntoView {
     let params = use_params_map();
     let expid = move || params.get().get("expid").unwrap_or_default();
     let update = ServerAction::<UpdateDescription>::new();
-    let experiment = Resource::new(move || (expid(), update.version().get()), |(id, _)| get_experiment(id));
+    let experiment = crate::codec::page_resource(move || (expid(), update.version().get()), |(id, _)| get_experiment(id));
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading experiment…"</p> }>
             {move || Suspend::new(async move {
@@ -92,7 +92,7 @@ fn Details(experiment: Experiment, update: ServerAction<UpdateDescription>) -> i
 #[component]
 fn WorkflowPanel(expid: String) -> impl IntoView {
     let generate = ServerAction::<GenerateGraph>::new();
-    let summary = Resource::new(move || generate.version().get(), {
+    let summary = crate::codec::page_resource(move || generate.version().get(), {
         let expid = expid.clone();
         move |_| get_job_summary(expid.clone())
     });

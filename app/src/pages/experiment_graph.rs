@@ -13,7 +13,7 @@ pub fn ExperimentGraph() -> impl IntoView {
     let path = use_params_map();
     let query = use_query_map();
     let expid = Memo::new(move |_| path.get().get("expid").unwrap_or_default());
-    let summary = Resource::new(move || expid.get(), get_job_summary);
+    let summary = crate::codec::page_resource(move || expid.get(), get_job_summary);
     view! {
         {move || view! { <ExperimentHeader expid=expid.get() current=ExperimentTab::Graph /> }}
         <Suspense fallback=|| view! { <p class="loading">"Loading the graph…"</p> }>

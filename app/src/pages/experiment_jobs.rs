@@ -30,7 +30,7 @@ pub fn ExperimentJobs() -> impl IntoView {
             page_size: q.get("page_size"),
         }
     });
-    let page = Resource::new(move || (expid.get(), params.get()), |(id, p)| list_jobs(id, p));
+    let page = crate::codec::page_resource(move || (expid.get(), params.get()), |(id, p)| list_jobs(id, p));
     let field = move |get: fn(&JobParams) -> &Option<String>| move || get(&params.get()).clone().unwrap_or_default();
     let parsed = Memo::new(move |_| JobQuery::parse(&params.get()).unwrap_or_default());
     let status_selected = move |name: &'static str| {

@@ -27,7 +27,7 @@ pub fn ExperimentList() -> impl IntoView {
             page_size: q.get("page_size"),
         }
     });
-    let page = Resource::new(move || params.get(), list_experiments);
+    let page = crate::codec::page_resource(move || params.get(), list_experiments);
     let field = move |get: fn(&ListParams) -> &Option<String>| {
         move || get(&params.get()).clone().unwrap_or_default()
     };

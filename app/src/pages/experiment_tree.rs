@@ -14,7 +14,7 @@ pub fn ExperimentTree() -> impl IntoView {
     let path = use_params_map();
     let expid = Memo::new(move |_| path.get().get("expid").unwrap_or_default());
     // Read first so an unknown experiment answers 404 like every page about one.
-    let summary = Resource::new(move || expid.get(), get_job_summary);
+    let summary = crate::codec::page_resource(move || expid.get(), get_job_summary);
     view! {
         {move || view! { <ExperimentHeader expid=expid.get() current=ExperimentTab::Tree /> }}
         <Suspense fallback=|| view! { <p class="loading">"Loading the tree…"</p> }>
