@@ -2,6 +2,7 @@
 
 use crate::actor::Actor;
 use crate::error::HindcastError;
+use crate::runs::engine::RunEngine;
 use crate::store::SharedStore;
 use crate::workflow::ops::WorkflowLimits;
 use leptos::prelude::*;
@@ -12,6 +13,8 @@ pub struct AppContext {
     /// Who acts when nobody has logged in (the only case until login exists).
     pub local_actor: Actor,
     pub limits: WorkflowLimits,
+    /// Executes the runs the domain queues.
+    pub engine: std::sync::Arc<dyn RunEngine>,
 }
 
 impl AppContext {

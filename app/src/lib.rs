@@ -11,6 +11,7 @@ pub mod context;
 pub mod error;
 pub mod experiment;
 pub mod pages;
+pub mod runs;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod workflow;

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/hindcast.db";
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
+/// Local jobs at once: enough to keep two cores busy with short jobs, few enough for a laptop.
+pub const DEFAULT_MAX_PARALLEL_JOBS: usize = 16;
 
 /// Where `cargo leptos build` put the site for this binary (set at compile time), so the
 /// binary finds its assets from any working directory.
@@ -36,6 +38,11 @@ pub struct Settings {
     pub max_jobs: u64,
     /// Seed a demo experiment into an empty catalogue at start (`HINDCAST_DEMO`).
     pub demo: bool,
+    /// Where jobs' scripts, logs, outputs and temp files live (`HINDCAST_DATA_DIR`; by
+    /// default the SQLite file's folder, else `data`).
+    pub data_dir: PathBuf,
+    /// Jobs running at once on this machine, over all experiments (`HINDCAST_MAX_PARALLEL_JOBS`).
+    pub max_parallel_jobs: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +68,8 @@ struct FileLayer {
     hindcast_log_format: Option<String>,
     hindcast_max_jobs: Option<u64>,
     hindcast_demo: Option<bool>,
+    hindcast_data_dir: Option<PathBuf>,
+    hindcast_max_parallel_jobs: Option<usize>,
 }
 
 impl Settings {
@@ -120,8 +129,21 @@ impl Settings {
                 return Err(ConfigError::Invalid { name: "HINDCAST_DEMO", message: format!("'{other}' is not true or false") })
             }
         };
+        let database_url = pick("DATABASE_URL", layer.database_url, DEFAULT_DATABASE_URL);
+        let data_dir = env("HINDCAST_DATA_DIR")
+            .map(PathBuf::from)
+            .or(layer.hindcast_data_dir)
+            .or_else(|| sqlite_folder(&database_url))
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let max_parallel_jobs = match env("HINDCAST_MAX_PARALLEL_JOBS") {
+            Some(text) => text.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
+                name: "HINDCAST_MAX_PARALLEL_JOBS",
+                message: format!("'{text}' is not a positive whole number"),
+            })?,
+            None => layer.hindcast_max_parallel_jobs.unwrap_or(DEFAULT_MAX_PARALLEL_JOBS),
+        };
         Ok(Self {
-            database_url: SecretString::from(pick("DATABASE_URL", layer.database_url, DEFAULT_DATABASE_URL)),
+            database_url: SecretString::from(database_url),
             site_addr,
             site_root: env("LEPTOS_SITE_ROOT")
                 .map(PathBuf::from)
@@ -133,12 +155,22 @@ impl Settings {
             log_format,
             max_jobs,
             demo,
+            data_dir,
+            max_parallel_jobs,
         })
     }
 
     pub fn database_url(&self) -> &str {
         self.database_url.expose_secret()
     }
+}
+
+/// `sqlite://data/hindcast.db?mode=rwc` → `data`.
+fn sqlite_folder(url: &str) -> Option<PathBuf> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = Path::new(path.split('?').next().unwrap_or_default());
+    let parent = path.parent()?;
+    Some(if parent.as_os_str().is_empty() { PathBuf::from(".") } else { parent.to_path_buf() })
 }
 
 #[cfg(test)]
@@ -157,6 +189,9 @@ mod tests {
         assert_eq!(s.database_url(), DEFAULT_DATABASE_URL);
         assert_eq!(s.site_addr.to_string(), DEFAULT_SITE_ADDR);
         assert_eq!(s.local_user, "local");
+        assert_eq!(s.data_dir, PathBuf::from("data"));
+        let s = Settings::load_from(None, env_of(&[("DATABASE_URL", "sqlite:///tmp/x/h.db?mode=rwc")])).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
     }
 
     #[test]

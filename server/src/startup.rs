@@ -1,6 +1,9 @@
 //! Building and running the HTTP application. Tests call `Application::build` with port 0.
 
+use crate::engine::local::LocalExecutor;
+use crate::engine::Engine;
 use crate::{api, config::Settings};
+use std::sync::Arc;
 use app::actor::Actor;
 use app::context::AppContext;
 use app::workflow::ops::WorkflowLimits;
@@ -43,11 +46,22 @@ impl Application {
         let listener = TcpListener::bind(settings.site_addr)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.site_addr, source })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.site_addr, source })?;
+        let engine = Engine::new(
+            store.clone(),
+            Arc::new(LocalExecutor),
+            settings.data_dir.clone(),
+            format!("http://{addr}"),
+            settings.max_parallel_jobs,
+        );
         let context = AppContext {
             store: store.clone(),
             local_actor: Actor::local(&settings.local_user),
             limits: WorkflowLimits { max_jobs: settings.max_jobs },
+            engine: Arc::new(engine.clone()),
         };
+        // Interrupted runs are settled in the background: a job still running may take long.
+        tokio::spawn(async move { engine.resume().await });
         if settings.demo {
             if let Err(err) = crate::demo::seed_if_empty(&context).await {
                 tracing::warn!(error = %err, "the demo experiment could not be seeded");
@@ -113,7 +127,7 @@ fn router(settings: &Settings, context: AppContext) -> Router {
     let page_context = context.clone();
     Router::new()
         .route("/healthz", get(healthz))
-        .nest("/v4", api::router(context.clone()))
+        .nest("/v4", api::router(context.clone(), api::JobFiles(settings.data_dir.clone())))
         .route("/api/{*server_fn}", get(server_fn_handler).post(server_fn_handler))
         .leptos_routes_with_context(
             &state,

@@ -68,6 +68,12 @@ pub fn to_domain_error(err: StoreError) -> HindcastError {
         StoreError::StatusesChanged(_) => HindcastError::Conflict(
             "The jobs changed while this was prepared (a new graph or other status changes); nothing was changed. Try again.".to_owned(),
         ),
+        StoreError::RunActive(expid, run) => HindcastError::Conflict(format!(
+            "Experiment {expid} already has an active run ({run}); stop it first, or ask to queue this one."
+        )),
+        StoreError::RunNotFound(expid, run) => {
+            HindcastError::NotFound(format!("Run {run} not found in experiment '{expid}'."))
+        }
         StoreError::IdsExhausted(kind) => {
             HindcastError::Conflict(format!("No free experiment id is left for kind {kind}."))
         }

@@ -5,12 +5,16 @@
 mod graph_cache;
 mod job_sql;
 mod postgres;
+mod run_sql;
+mod runs;
+mod runs_impl;
 mod sql;
 mod sqlite;
 mod workflow;
 mod workflow_impl;
 
 pub use postgres::PostgresStore;
+pub use runs::{AttemptRecord, JobProgress, NewRun, RunRecord, RunStore};
 pub use sqlite::SqliteStore;
 pub use workflow::{
     ConfigFileRecord, GraphHandle, JobStateRecord, PreparedGraph, StoredGraph, SummaryRecord, WorkflowStore,
@@ -34,6 +38,10 @@ pub enum StoreError {
     /// The graph was regenerated, or statuses changed, since the caller read them.
     #[error("job statuses of experiment {0} changed meanwhile")]
     StatusesChanged(i64),
+    #[error("experiment {0} already has an active run ({1})")]
+    RunActive(Expid, i64),
+    #[error("run {1} not found in experiment {0}")]
+    RunNotFound(Expid, i64),
     #[error("no experiment ids left for kind {0}")]
     IdsExhausted(ExperimentKind),
     #[error("unsupported database URL '{0}': use sqlite://… or postgres://…")]
@@ -120,8 +128,8 @@ pub trait ExperimentStore: Send + Sync + 'static {
 }
 
 /// Everything the application stores, behind one object.
-pub trait Store: ExperimentStore + WorkflowStore {}
-impl<T: ExperimentStore + WorkflowStore> Store for T {}
+pub trait Store: ExperimentStore + WorkflowStore + RunStore {}
+impl<T: ExperimentStore + WorkflowStore + RunStore> Store for T {}
 
 pub type SharedStore = Arc<dyn Store>;
 

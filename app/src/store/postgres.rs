@@ -146,6 +146,7 @@ impl ExperimentStore for PostgresStore {
 
 
 super::workflow_impl::impl_workflow_store!(PostgresStore, Dialect::Postgres);
+super::runs_impl::impl_run_store!(PostgresStore, Dialect::Postgres);
 
 impl super::workflow_impl::HasDatabase for PostgresStore {
     type Database = sqlx::Postgres;

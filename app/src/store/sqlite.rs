@@ -154,6 +154,7 @@ impl ExperimentStore for SqliteStore {
 
 
 super::workflow_impl::impl_workflow_store!(SqliteStore, Dialect::Sqlite);
+super::runs_impl::impl_run_store!(SqliteStore, Dialect::Sqlite);
 
 impl super::workflow_impl::HasDatabase for SqliteStore {
     type Database = sqlx::Sqlite;

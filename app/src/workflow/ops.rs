@@ -385,7 +385,7 @@ pub async fn summary(store: &dyn Store, expid: &Expid) -> Result<JobSummary, Hin
     })
 }
 
-pub(super) fn parse(files: &ConfigFiles) -> Result<WorkflowConfig, HindcastError> {
+pub fn parse(files: &ConfigFiles) -> Result<WorkflowConfig, HindcastError> {
     WorkflowConfig::from_files(files.files.iter().map(|(n, t)| (n.as_str(), t.as_str()))).map_err(config_error)
 }
 

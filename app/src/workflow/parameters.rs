@@ -81,7 +81,7 @@ pub fn resolve(text: &str, parameters: &BTreeMap<String, String>) -> ResolvedTex
     ResolvedText { text: out, unresolved }
 }
 
-fn parameters_of(config: &WorkflowConfig, graph: &LoadedGraph, number: u32) -> Result<BTreeMap<String, String>, HindcastError> {
+pub fn parameters_of(config: &WorkflowConfig, graph: &LoadedGraph, number: u32) -> Result<BTreeMap<String, String>, HindcastError> {
     let mut p = BTreeMap::new();
     flatten("", &config.to_json(), &mut p);
     let job = graph.job(number);

@@ -59,6 +59,12 @@ pub async fn set_status(
     if EXECUTOR_OWNED.contains(&status) {
         return Err(HindcastError::invalid("status", format!("{status} is set by the executor running the job, not by hand")));
     }
+    let experiment = store.experiment(expid).await.map_err(to_domain_error)?;
+    if experiment.status == crate::experiment::STATUS_RUNNING {
+        return Err(HindcastError::Conflict(format!(
+            "Experiment {expid} is running; stop it before setting statuses by hand (a run owns its jobs' statuses)."
+        )));
+    }
     let handle = store.graph(expid).await.map_err(to_domain_error)?;
     let (graph, id) = (&handle.graph, handle.experiment_id);
     if graph.is_empty() {

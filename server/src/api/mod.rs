@@ -7,11 +7,14 @@ mod error;
 mod experiments;
 mod graph;
 mod job_status;
+mod logs;
 mod openapi;
 mod parameters;
+mod runs;
 mod workflow;
 
 pub use error::{ApiError, ErrorBody};
+pub use logs::JobFiles;
 pub use openapi::ApiDoc;
 
 use app::context::AppContext;
@@ -19,7 +22,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
-pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext) -> Router<S> {
+pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext, files: JobFiles) -> Router<S> {
     Router::new()
         .route("/experiments", get(experiments::list).post(experiments::create))
         .route(
@@ -50,9 +53,18 @@ pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext) -> Router<S
         .route("/experiments/{expid}/jobs/{job_name}/children", get(workflow::children))
         .route("/experiments/{expid}/jobs/{job_name}/parameters", get(parameters::list))
         .route("/experiments/{expid}/jobs/{job_name}/resolve", post(parameters::resolve))
+        .route("/experiments/{expid}/jobs/{job_name}/history", get(runs::job_history))
+        .route("/experiments/{expid}/jobs/{job_name}/log", get(logs::job_log))
+        // A run's options (switches, environment per job) fit in 1 MB; more is refused (413).
+        .route("/experiments/{expid}/runs", get(runs::list).post(runs::start).layer(DefaultBodyLimit::max(1024 * 1024)))
+        .route("/experiments/{expid}/runs/{run_id}", get(runs::one))
+        .route("/experiments/{expid}/runs/{run_id}/cancel", post(runs::cancel))
+        .route("/experiments/{expid}/runs/{run_id}/attempts", get(runs::attempts))
+        .route("/experiments/{expid}/runs/{run_id}/log", get(logs::run_log))
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(docs::page))
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::Extension(files))
         .with_state(context)
 }

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers and types themselves.
 
-use super::{config_upload, error::ErrorBody, experiments, graph, job_status, parameters, workflow};
+use super::{config_upload, error::ErrorBody, experiments, graph, job_status, logs, parameters, runs, workflow};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -12,12 +12,14 @@ use utoipa::OpenApi;
         workflow::config, workflow::save_config, config_upload::upload, workflow::config_file, workflow::merged_config, workflow::action, workflow::jobs,
         workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary, workflow::tree,
         graph::layout, graph::statuses, parameters::list, parameters::resolve,
-        job_status::one, job_status::many
+        job_status::one, job_status::many,
+        runs::start, runs::list, runs::one, runs::cancel, runs::attempts, runs::job_history, logs::job_log, logs::run_log
     ),
     components(schemas(ErrorBody, experiments::CreateExperimentBody, experiments::UpdateExperimentBody)),
     tags(
         (name = "experiments", description = "The experiment catalogue"),
-        (name = "workflow", description = "Configuration, graph generation and jobs")
+        (name = "workflow", description = "Configuration, graph generation and jobs"),
+        (name = "runs", description = "Runs, job attempts and logs")
     )
 )]
 pub struct ApiDoc;

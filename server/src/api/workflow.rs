@@ -73,7 +73,9 @@ pub async fn merged_config(State(ctx): State<AppContext>, Path(expid): Path<Stri
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ActionParams {
-    /// `generate` (the graph from the configuration; Autosubmit's `create`).
+    /// `generate` (the graph from the configuration; Autosubmit's `create`), `run` (every job
+    /// that has not completed), `restart` (failed jobs back to READY/WAITING, then carry on)
+    /// or `stop` (kill the running jobs; they end FAILED, "stopped").
     pub action: Option<String>,
     /// Build the graph and report it without storing anything.
     pub dry_run: Option<bool>,
@@ -82,28 +84,43 @@ pub struct ActionParams {
 }
 
 /// An action on an experiment. Regenerating keeps the status of jobs that still exist and
-/// is refused (409) while the experiment runs.
+/// is refused (409) while the experiment runs; `run` and `restart` answer the queued run
+/// (201), `stop` what it stopped.
 #[utoipa::path(post, path = "/v4/experiments/{expid}", tag = "workflow",
     params(("expid" = String, Path, description = "Experiment id"), ActionParams),
-    responses((status = 200, body = GenerateOutcome), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = GenerateOutcome), (status = 201, body = app::runs::RunView),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn action(
     State(ctx): State<AppContext>,
     Path(expid): Path<String>,
     params: Result<Query<ActionParams>, QueryRejection>,
-) -> Result<Json<GenerateOutcome>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use app::runs::ops as runs;
+    use axum::response::IntoResponse;
     let expid = parse_path_expid(&expid)?;
     let Query(params) = params?;
+    let (store, engine, actor) = (ctx.store.as_ref(), ctx.engine.as_ref(), ctx.actor());
     match params.action.as_deref() {
         Some("generate") => {
             let options = GenerateOptions {
                 dry_run: params.dry_run.unwrap_or(false),
                 reset_statuses: params.reset_statuses.unwrap_or(false),
             };
-            Ok(Json(ops::generate_graph(ctx.store.as_ref(), &ctx.actor(), &expid, options, ctx.limits).await?))
+            Ok(Json(ops::generate_graph(store, &actor, &expid, options, ctx.limits).await?).into_response())
         }
-        Some(other) => Err(HindcastError::invalid("action", format!("'{other}' is not an action; use generate")).into()),
-        None => Err(HindcastError::invalid("action", "missing; use ?action=generate").into()),
+        Some("run") => {
+            let run = runs::start_run(store, engine, &actor, &expid, &app::runs::RunRequest::default()).await?;
+            Ok((axum::http::StatusCode::CREATED, Json(run)).into_response())
+        }
+        Some("restart") => {
+            let run = runs::restart(store, engine, &actor, &expid).await?;
+            Ok((axum::http::StatusCode::CREATED, Json(run)).into_response())
+        }
+        Some("stop") => Ok(Json(runs::stop(store, engine, &actor, &expid).await?).into_response()),
+        Some(other) => {
+            Err(HindcastError::invalid("action", format!("'{other}' is not an action; use generate, run, restart or stop")).into())
+        }
+        None => Err(HindcastError::invalid("action", "missing; use ?action=generate, run, restart or stop").into()),
     }
 }
 

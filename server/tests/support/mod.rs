@@ -74,6 +74,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: SharedStore,
     pub db: TestDatabase,
+    /// Where the engine writes job files (scripts, logs, outputs).
+    pub data_dir: std::path::PathBuf,
+    _data: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -124,11 +127,15 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
     let db = fresh_database(backend).await;
     let url = db.url.clone();
+    let data = tempfile::tempdir().expect("temp dir");
+    let data_dir = data.path().to_path_buf();
+    let data_text = data_dir.display().to_string();
     let extra: Vec<(String, String)> = extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let settings = Settings::load_from(None, move |name| match name {
         "DATABASE_URL" => Some(url.clone()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
         "HINDCAST_LOCAL_USER" => Some("tester".to_owned()),
+        "HINDCAST_DATA_DIR" => Some(data_text.clone()),
         other => extra.iter().find(|(k, _)| k == other).map(|(_, v)| v.clone()),
     })
     .expect("settings");
@@ -145,5 +152,5 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         .timeout(std::time::Duration::from_secs(20))
         .build()
         .expect("client");
-    TestApp { base, client, store, db, _shutdown: tx }
+    TestApp { base, client, store, db, data_dir, _data: data, _shutdown: tx }
 }

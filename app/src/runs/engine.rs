@@ -1,0 +1,15 @@
+//! How the domain reaches the engine that executes runs (in the server binary): it is told
+//! when a run was queued and asked to stop one. The engine reads everything else from the store.
+
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait RunEngine: Send + Sync + 'static {
+    /// A run was queued for the experiment: start it when nothing else runs there.
+    fn wake(&self, experiment_id: i64);
+
+    /// Stops the experiment's running run: its jobs are killed (process groups included) and
+    /// end FAILED with reason "stopped", and the run ends cancelled. Returns once the run has
+    /// ended; `false` when nothing was running there.
+    async fn stop(&self, experiment_id: i64, by: &str) -> bool;
+}

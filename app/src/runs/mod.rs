@@ -1,0 +1,162 @@
+//! Runs: requests to execute an experiment's graph, or part of it. A run is stored (queued)
+//! before any work starts; the engine then drives it and records each job's attempts. The
+//! types here are shared with the browser; planning and the operations are server-only.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Which jobs a run executes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum RunMode {
+    /// Every job of the experiment that has not completed.
+    #[default]
+    All,
+    /// The selected jobs and those of their predecessors that have not completed.
+    WithPredecessors,
+    /// The selected jobs alone, whatever their parents' statuses.
+    SelectedOnly,
+    /// The predecessors of the selection that have not completed, not the selection itself.
+    PredecessorsOnly,
+    /// The selected jobs and everything downstream of them.
+    WithDownstream,
+}
+
+impl RunMode {
+    pub const ALL: [RunMode; 5] =
+        [Self::All, Self::WithPredecessors, Self::SelectedOnly, Self::PredecessorsOnly, Self::WithDownstream];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::WithPredecessors => "with_predecessors",
+            Self::SelectedOnly => "selected_only",
+            Self::PredecessorsOnly => "predecessors_only",
+            Self::WithDownstream => "with_downstream",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+
+    /// Whether the run needs a selection of jobs.
+    pub fn needs_selection(self) -> bool {
+        self != Self::All
+    }
+}
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Passed,
+    Failed,
+    Cancelled,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 5] = [Self::Queued, Self::Running, Self::Passed, Self::Failed, Self::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+/// Extra command-line switches and environment for a job's script.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct JobExtras {
+    /// Arguments appended to the script's command line (`$1`, `$2`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub switches: Vec<String>,
+    /// Environment variables, also available to the script as `%NAME%` placeholders.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+}
+
+/// What a user asks for when starting a run (`POST /v4/experiments/{expid}/runs`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RunRequest {
+    #[serde(default)]
+    pub mode: RunMode,
+    /// The selected jobs, by name (every name must exist); required by every mode but `all`.
+    #[serde(default)]
+    pub jobs: Vec<String>,
+    /// Re-run the selected jobs even if they completed.
+    #[serde(default)]
+    pub force: bool,
+    /// With `force`, re-run everything downstream of the selection too.
+    #[serde(default)]
+    pub force_downstream: bool,
+    /// Queue behind an active run instead of being refused (409).
+    #[serde(default)]
+    pub queue: bool,
+    /// Switches and environment for every job of the run.
+    #[serde(default)]
+    pub extras: JobExtras,
+    /// Switches and environment for single jobs, by name, added to the run's.
+    #[serde(default)]
+    pub job_extras: BTreeMap<String, JobExtras>,
+}
+
+/// A run as the API and the pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RunView {
+    pub id: i64,
+    pub expid: String,
+    pub requested_by: String,
+    pub mode: RunMode,
+    pub jobs: Vec<String>,
+    pub force: bool,
+    pub status: RunStatus,
+    /// Why it failed or was cancelled, or what it left out.
+    pub message: Option<String>,
+    /// Jobs the run executes, counted when it started.
+    pub planned_jobs: i64,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+/// One execution of one job (autosubmit-api's job history).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AttemptView {
+    pub run_id: i64,
+    pub job_name: String,
+    pub attempt: i32,
+    pub status: String,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+    pub submitted_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+pub mod engine;
+#[cfg(feature = "ssr")]
+pub mod ops;
+#[cfg(feature = "ssr")]
+pub mod plan;

@@ -1,0 +1,263 @@
+//! Run operations, called alike by the server functions and the `/v4` handlers: start a run
+//! (any mode), restart, stop, cancel, and read runs and job attempts.
+
+use super::engine::RunEngine;
+use super::plan::{plan, Plan};
+use super::{AttemptView, JobExtras, RunMode, RunRequest, RunStatus, RunView};
+use crate::actor::Actor;
+use crate::error::HindcastError;
+use crate::experiment::ops::to_domain_error;
+use crate::experiment::Expid;
+use crate::store::{AttemptRecord, NewRun, RunRecord, Store};
+use crate::workflow::ops::{config, parse};
+use crate::workflow::{JobStatus, LoadedGraph, WorkflowConfig};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a run keeps of its request besides mode, selection and force (stored as JSON).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunOptions {
+    #[serde(default)]
+    pub force_downstream: bool,
+    #[serde(default)]
+    pub extras: JobExtras,
+    #[serde(default)]
+    pub job_extras: BTreeMap<String, JobExtras>,
+}
+
+/// How many runs the run list shows.
+pub const RUN_LIST_LIMIT: i64 = 200;
+const NAMES_IN_MESSAGES: usize = 10;
+
+pub async fn start_run(
+    store: &dyn Store,
+    engine: &dyn RunEngine,
+    actor: &Actor,
+    expid: &Expid,
+    request: &RunRequest,
+) -> Result<RunView, HindcastError> {
+    let handle = store.graph(expid).await.map_err(to_domain_error)?;
+    let graph = &handle.graph;
+    if graph.is_empty() {
+        return Err(HindcastError::Conflict(format!("Experiment {expid} has no graph yet; generate it before running it.")));
+    }
+    if request.mode.needs_selection() && request.jobs.is_empty() {
+        return Err(HindcastError::invalid("jobs", format!("mode {} needs at least one job", request.mode.as_str())));
+    }
+    if request.force_downstream && !request.force {
+        return Err(HindcastError::invalid("force_downstream", "only applies with force"));
+    }
+    let selection = numbers_of(graph, request.jobs.iter().map(String::as_str), "jobs")?;
+    numbers_of(graph, request.job_extras.keys().map(String::as_str), "job_extras")?;
+    check_extras("extras", &request.extras)?;
+    for (name, extras) in &request.job_extras {
+        check_extras(&format!("job_extras.{name}"), extras)?;
+    }
+    let codes = store.status_codes(handle.experiment_id).await.map_err(to_domain_error)?;
+    let statuses: Vec<JobStatus> = codes.iter().map(|&c| JobStatus::from_code(c).unwrap_or(JobStatus::Unknown)).collect();
+    let planned = plan(graph, &statuses, request.mode, &selection, request.force, request.force_downstream);
+    if planned.scope.is_empty() {
+        return Err(HindcastError::Conflict(nothing_to_run(graph, &planned, request)));
+    }
+    let config = parse(&config(store, expid).await?)?;
+    section_scripts(&config, graph, &planned.scope)?;
+    let options = RunOptions {
+        force_downstream: request.force_downstream,
+        extras: request.extras.clone(),
+        job_extras: request.job_extras.clone(),
+    };
+    let new = NewRun {
+        requested_by: actor.name.clone(),
+        mode: request.mode.as_str().to_owned(),
+        selection: serde_json::to_string(&request.jobs).unwrap_or_else(|_| "[]".into()),
+        force_rerun: request.force,
+        options: serde_json::to_string(&options).unwrap_or_else(|_| "{}".into()),
+        interactive: true,
+    };
+    let record = store.create_run(expid, &new, request.queue).await.map_err(to_domain_error)?;
+    tracing::info!(%expid, run = record.id, mode = %new.mode, jobs = planned.scope.len(), actor = %actor.name, "run queued");
+    engine.wake(handle.experiment_id);
+    Ok(to_view(record))
+}
+
+/// `?action=restart`: failed jobs go back to READY or WAITING and the experiment carries on
+/// (a run of everything that has not completed).
+pub async fn restart(store: &dyn Store, engine: &dyn RunEngine, actor: &Actor, expid: &Expid) -> Result<RunView, HindcastError> {
+    start_run(store, engine, actor, expid, &RunRequest::default()).await
+}
+
+/// What `stop` did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StopOutcome {
+    /// The run that was running and is now cancelled, if any.
+    pub stopped_run: Option<i64>,
+    /// Queued runs cancelled with it.
+    pub cancelled_queued: Vec<i64>,
+}
+
+/// Stops the experiment: the running run's jobs are killed and the queued runs cancelled.
+pub async fn stop(store: &dyn Store, engine: &dyn RunEngine, actor: &Actor, expid: &Expid) -> Result<StopOutcome, HindcastError> {
+    let experiment_id = store.graph(expid).await.map_err(to_domain_error)?.experiment_id;
+    let mut cancelled_queued = Vec::new();
+    let active: Vec<RunRecord> = store.runs(expid, RUN_LIST_LIMIT).await.map_err(to_domain_error)?;
+    let message = format!("stopped by {}", actor.name);
+    for run in active.iter().filter(|r| r.status == RunStatus::Queued.as_str()) {
+        if store.cancel_queued_run(run.id, &message).await.map_err(to_domain_error)? {
+            cancelled_queued.push(run.id);
+        }
+    }
+    let running = active.iter().find(|r| r.status == RunStatus::Running.as_str()).map(|r| r.id);
+    let stopped = engine.stop(experiment_id, &actor.name).await;
+    tracing::info!(%expid, actor = %actor.name, ?running, queued = cancelled_queued.len(), "experiment stopped");
+    Ok(StopOutcome { stopped_run: running.filter(|_| stopped), cancelled_queued })
+}
+
+/// Cancels one run: a queued one never starts, a running one is stopped.
+pub async fn cancel_run(
+    store: &dyn Store,
+    engine: &dyn RunEngine,
+    actor: &Actor,
+    expid: &Expid,
+    run_id: i64,
+) -> Result<RunView, HindcastError> {
+    let run = store.run(expid, run_id).await.map_err(to_domain_error)?;
+    match RunStatus::parse(&run.status) {
+        Some(RunStatus::Queued) => {
+            store.cancel_queued_run(run_id, &format!("cancelled by {}", actor.name)).await.map_err(to_domain_error)?;
+        }
+        Some(RunStatus::Running) => {
+            engine.stop(run.experiment_id, &actor.name).await;
+        }
+        _ => return Err(HindcastError::Conflict(format!("Run {run_id} has already ended ({}).", run.status))),
+    }
+    tracing::info!(%expid, run = run_id, actor = %actor.name, "run cancelled");
+    store.run(expid, run_id).await.map(to_view).map_err(to_domain_error)
+}
+
+pub async fn list_runs(store: &dyn Store, expid: &Expid) -> Result<Vec<RunView>, HindcastError> {
+    store.experiment(expid).await.map_err(to_domain_error)?;
+    Ok(store.runs(expid, RUN_LIST_LIMIT).await.map_err(to_domain_error)?.into_iter().map(to_view).collect())
+}
+
+pub async fn get_run(store: &dyn Store, expid: &Expid, run_id: i64) -> Result<RunView, HindcastError> {
+    store.run(expid, run_id).await.map(to_view).map_err(to_domain_error)
+}
+
+pub async fn run_attempts(store: &dyn Store, expid: &Expid, run_id: i64) -> Result<Vec<AttemptView>, HindcastError> {
+    store.run(expid, run_id).await.map_err(to_domain_error)?;
+    Ok(store.run_attempts(run_id).await.map_err(to_domain_error)?.into_iter().map(to_attempt_view).collect())
+}
+
+/// Every attempt of one job, in every run (autosubmit-api's job history).
+pub async fn job_attempts(store: &dyn Store, expid: &Expid, job_name: &str) -> Result<Vec<AttemptView>, HindcastError> {
+    let handle = store.graph(expid).await.map_err(to_domain_error)?;
+    if handle.graph.number_of(job_name).is_none() {
+        return Err(to_domain_error(crate::store::StoreError::JobNotFound(expid.clone(), job_name.to_owned())));
+    }
+    let attempts = store.job_attempts(handle.experiment_id, job_name).await.map_err(to_domain_error)?;
+    Ok(attempts.into_iter().map(to_attempt_view).collect())
+}
+
+/// Each section's script (`JOBS.<SECTION>.SCRIPT`), by section index; every section with a
+/// job in `jobs` must have one.
+pub fn section_scripts(config: &WorkflowConfig, graph: &LoadedGraph, jobs: &[u32]) -> Result<Vec<Option<String>>, HindcastError> {
+    let scripts: Vec<Option<String>> =
+        graph.snapshot.sections.iter().map(|s| config.text(&format!("JOBS.{}.SCRIPT", s.name))).collect();
+    let mut missing: Vec<&str> = Vec::new();
+    for &n in jobs {
+        let section = graph.job(n).section();
+        if scripts[section].as_deref().is_none_or(|s| s.trim().is_empty()) && !missing.contains(&graph.snapshot.sections[section].name.as_str()) {
+            missing.push(&graph.snapshot.sections[section].name);
+        }
+    }
+    match missing.first() {
+        None => Ok(scripts),
+        Some(first) => Err(HindcastError::invalid(
+            &format!("JOBS.{first}.SCRIPT"),
+            format!(
+                "section(s) {} have no SCRIPT; give each job section its script inline (template FILEs of a project are not stored in Hindcast)",
+                missing.join(", ")
+            ),
+        )),
+    }
+}
+
+fn numbers_of<'a>(graph: &LoadedGraph, names: impl Iterator<Item = &'a str>, field: &str) -> Result<Vec<u32>, HindcastError> {
+    let mut numbers = Vec::new();
+    let mut unknown: Vec<&str> = Vec::new();
+    for name in names {
+        match graph.number_of(name) {
+            Some(n) => numbers.push(n),
+            None => unknown.push(name),
+        }
+    }
+    if unknown.is_empty() {
+        numbers.sort_unstable();
+        numbers.dedup();
+        return Ok(numbers);
+    }
+    let shown: Vec<&str> = unknown.iter().take(NAMES_IN_MESSAGES).copied().collect();
+    let more = unknown.len().saturating_sub(NAMES_IN_MESSAGES);
+    let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+    Err(HindcastError::invalid(field, format!("{} unknown job(s): {}{tail}", unknown.len(), shown.join(", "))))
+}
+
+fn check_extras(field: &str, extras: &JobExtras) -> Result<(), HindcastError> {
+    let valid = |k: &str| {
+        k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if let Some(bad) = extras.env.keys().find(|k| !valid(k)) {
+        return Err(HindcastError::invalid(&format!("{field}.env"), format!("'{bad}' is not a variable name (letters, digits, '_')")));
+    }
+    if extras.switches.iter().chain(extras.env.values()).any(|v| v.contains('\0')) {
+        return Err(HindcastError::invalid(field, "values cannot contain NUL characters"));
+    }
+    Ok(())
+}
+
+fn nothing_to_run(graph: &LoadedGraph, planned: &Plan, request: &RunRequest) -> String {
+    if let Some(&first) = planned.blocked.first() {
+        return format!(
+            "Nothing can run: {} job(s), such as {}, wait for parents outside this run that have not completed.",
+            planned.blocked.len(),
+            graph.job(first).name()
+        );
+    }
+    match request.mode {
+        RunMode::All => "Nothing to run: every job has completed (or is held). Use force with a selection to re-run jobs.".into(),
+        _ => "Nothing to run: the selected jobs (and what the mode adds) have completed. Use force to re-run them.".into(),
+    }
+}
+
+pub fn to_view(r: RunRecord) -> RunView {
+    RunView {
+        id: r.id,
+        expid: r.expid,
+        requested_by: r.requested_by,
+        mode: RunMode::parse(&r.mode).unwrap_or_default(),
+        jobs: serde_json::from_str(&r.selection).unwrap_or_default(),
+        force: r.force_rerun,
+        status: RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed),
+        message: r.message,
+        planned_jobs: r.planned_jobs,
+        created_at: r.created_at.to_rfc3339(),
+        started_at: r.started_at.map(|t| t.to_rfc3339()),
+        finished_at: r.finished_at.map(|t| t.to_rfc3339()),
+    }
+}
+
+fn to_attempt_view(a: AttemptRecord) -> AttemptView {
+    AttemptView {
+        run_id: a.run_id,
+        job_name: a.job_name,
+        attempt: a.attempt,
+        status: a.status,
+        exit_code: a.exit_code,
+        reason: a.reason,
+        submitted_at: a.submitted_at.to_rfc3339(),
+        started_at: a.started_at.map(|t| t.to_rfc3339()),
+        finished_at: a.finished_at.map(|t| t.to_rfc3339()),
+    }
+}

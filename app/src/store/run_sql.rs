@@ -1,0 +1,96 @@
+//! SQL of runs and job attempts, shared by both backends.
+
+use super::sql::Dialect;
+
+const RUN_COLUMNS: &str = "r.id, r.experiment_id, e.expid, r.requested_by, r.mode, r.selection, r.force_rerun, \
+     r.options, r.interactive, r.status, r.message, r.planned_jobs, r.created_at, r.started_at, r.finished_at";
+
+pub fn run_by_id() -> String {
+    format!("SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.expid = $1 AND r.id = $2")
+}
+
+pub fn runs_of() -> String {
+    format!(
+        "SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.expid = $1 \
+         ORDER BY r.id DESC LIMIT $2"
+    )
+}
+
+pub fn active_runs() -> String {
+    format!(
+        "SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id \
+         WHERE r.status IN ('queued', 'running') ORDER BY r.id"
+    )
+}
+
+pub fn run_by_number() -> String {
+    format!("SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = $1")
+}
+
+/// The experiment's id, locking its row on PostgreSQL so run creations queue one behind the
+/// other (SQLite's write transactions already do).
+pub fn lock_experiment(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "SELECT id FROM experiments WHERE expid = $1",
+        Dialect::Postgres => "SELECT id FROM experiments WHERE expid = $1 FOR UPDATE",
+    }
+}
+
+pub fn lock_experiment_by_id(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "SELECT id FROM experiments WHERE id = $1",
+        Dialect::Postgres => "SELECT id FROM experiments WHERE id = $1 FOR UPDATE",
+    }
+}
+
+pub const ACTIVE_RUN_OF: &str =
+    "SELECT id FROM runs WHERE experiment_id = $1 AND status IN ('queued', 'running') ORDER BY id LIMIT 1";
+
+pub const RUNNING_RUN_OF: &str = "SELECT id FROM runs WHERE experiment_id = $1 AND status = 'running' LIMIT 1";
+
+pub const INSERT_RUN: &str = "INSERT INTO runs (experiment_id, requested_by, mode, selection, force_rerun, options, \
+     interactive, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8) RETURNING id";
+
+/// Interactive runs go before scheduled ones, then first come first served.
+pub const NEXT_QUEUED_RUN: &str =
+    "SELECT id FROM runs WHERE experiment_id = $1 AND status = 'queued' ORDER BY interactive DESC, id LIMIT 1";
+
+pub const START_RUN: &str = "UPDATE runs SET status = 'running', started_at = $2 WHERE id = $1";
+
+pub const MARK_EXPERIMENT: &str = "UPDATE experiments SET status = $2, modified_at = $3 WHERE id = $1";
+
+pub const SET_PLANNED: &str = "UPDATE runs SET planned_jobs = $2 WHERE id = $1";
+
+pub const FINISH_RUN: &str =
+    "UPDATE runs SET status = $2, message = $3, finished_at = $4 WHERE id = $1 RETURNING experiment_id";
+
+pub const REQUEUE_RUN: &str =
+    "UPDATE runs SET status = 'queued' WHERE id = $1 AND status = 'running' RETURNING experiment_id";
+
+pub const CANCEL_QUEUED: &str =
+    "UPDATE runs SET status = 'cancelled', message = $2, finished_at = $3 WHERE id = $1 AND status = 'queued'";
+
+pub const UPDATE_JOB_STATE: &str = "UPDATE job_states SET status = $3, submitted_at = COALESCE($4, submitted_at), \
+     started_at = COALESCE($5, started_at), finished_at = COALESCE($6, finished_at) \
+     WHERE experiment_id = $1 AND number = $2";
+
+pub const UPSERT_ATTEMPT: &str = "INSERT INTO job_attempts (run_id, job_name, attempt, experiment_id, status, \
+     exit_code, reason, external_id, submitted_at, started_at, finished_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+     ON CONFLICT (run_id, job_name, attempt) DO UPDATE SET status = excluded.status, \
+     exit_code = excluded.exit_code, reason = excluded.reason, external_id = excluded.external_id, \
+     started_at = excluded.started_at, finished_at = excluded.finished_at";
+
+const ATTEMPT_COLUMNS: &str = "run_id, job_name, attempt, experiment_id, status, exit_code, reason, external_id, \
+     submitted_at, started_at, finished_at";
+
+pub fn attempts_of_job() -> String {
+    format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM job_attempts WHERE experiment_id = $1 AND job_name = $2 \
+         ORDER BY submitted_at, run_id, attempt"
+    )
+}
+
+pub fn attempts_of_run() -> String {
+    format!("SELECT {ATTEMPT_COLUMNS} FROM job_attempts WHERE run_id = $1 ORDER BY submitted_at, job_name, attempt")
+}

@@ -1,0 +1,108 @@
+//! Persistence of runs and job attempts, behind a trait both backends implement (the SQL is
+//! shared, in `run_sql`).
+
+use super::StoreError;
+use crate::experiment::Expid;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RunRecord {
+    pub id: i64,
+    pub experiment_id: i64,
+    pub expid: String,
+    pub requested_by: String,
+    pub mode: String,
+    /// JSON array of the selected job names.
+    pub selection: String,
+    pub force_rerun: bool,
+    /// JSON of `RunOptions`.
+    pub options: String,
+    pub interactive: bool,
+    pub status: String,
+    pub message: Option<String>,
+    pub planned_jobs: i64,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRun {
+    pub requested_by: String,
+    pub mode: String,
+    pub selection: String,
+    pub force_rerun: bool,
+    pub options: String,
+    pub interactive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AttemptRecord {
+    pub run_id: i64,
+    pub job_name: String,
+    pub attempt: i32,
+    pub experiment_id: i64,
+    pub status: String,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+    pub external_id: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A job's new status and the times that came with it (unset times are kept).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobProgress {
+    pub number: u32,
+    pub status: i32,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+pub trait RunStore: Send + Sync + 'static {
+    /// Stores a queued run. Refused (`RunActive`) when the experiment has an active run,
+    /// unless `queue`; checked and written in one transaction, so two requests never both pass.
+    async fn create_run(&self, expid: &Expid, run: &NewRun, queue: bool) -> Result<RunRecord, StoreError>;
+
+    async fn run(&self, expid: &Expid, id: i64) -> Result<RunRecord, StoreError>;
+
+    /// The experiment's runs, newest first.
+    async fn runs(&self, expid: &Expid, limit: i64) -> Result<Vec<RunRecord>, StoreError>;
+
+    /// Runs queued or running, in any experiment (what the engine resumes after a restart).
+    async fn active_runs(&self) -> Result<Vec<RunRecord>, StoreError>;
+
+    /// Starts the experiment's next queued run (interactive ones first) unless one is running:
+    /// marks it and the experiment running, with the number of jobs it plans to execute.
+    async fn claim_next_run(&self, experiment_id: i64) -> Result<Option<RunRecord>, StoreError>;
+
+    /// Records the jobs' new statuses and attempts in one transaction.
+    async fn record_progress(
+        &self,
+        experiment_id: i64,
+        jobs: &[JobProgress],
+        attempts: &[AttemptRecord],
+    ) -> Result<(), StoreError>;
+
+    async fn set_planned_jobs(&self, run_id: i64, planned: i64) -> Result<(), StoreError>;
+
+    /// Ends a run with its final status; the experiment stops running.
+    async fn finish_run(&self, run_id: i64, status: &str, message: Option<&str>) -> Result<(), StoreError>;
+
+    /// Puts a run a previous process was driving back in the queue (at start, after its
+    /// interrupted jobs were settled); the experiment stops running until it is claimed.
+    async fn requeue_run(&self, run_id: i64) -> Result<(), StoreError>;
+
+    /// Cancels a queued run; `false` when it was no longer queued.
+    async fn cancel_queued_run(&self, run_id: i64, message: &str) -> Result<bool, StoreError>;
+
+    /// Every attempt of one job, oldest first.
+    async fn job_attempts(&self, experiment_id: i64, job_name: &str) -> Result<Vec<AttemptRecord>, StoreError>;
+
+    /// The attempts of one run, in the order they were submitted.
+    async fn run_attempts(&self, run_id: i64) -> Result<Vec<AttemptRecord>, StoreError>;
+}

@@ -1,0 +1,215 @@
+//! `RunStore` for both backends, written once (see `workflow_impl` for the pattern).
+
+/// `impl RunStore for $store`, which has `pool()` and `begin_write()`.
+macro_rules! impl_run_store {
+    ($store:ty, $dialect:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::store::RunStore for $store {
+            #[tracing::instrument(skip_all, fields(%expid))]
+            async fn create_run(
+                &self,
+                expid: &$crate::experiment::Expid,
+                run: &$crate::store::NewRun,
+                queue: bool,
+            ) -> Result<$crate::store::RunRecord, $crate::store::StoreError> {
+                use $crate::store::run_sql as q;
+                let mut tx = self.begin_write().await?;
+                let id: i64 = sqlx::query_scalar(q::lock_experiment($dialect))
+                    .bind(expid.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| $crate::store::StoreError::ExperimentNotFound(expid.clone()))?;
+                if !queue {
+                    let active: Option<i64> = sqlx::query_scalar(q::ACTIVE_RUN_OF).bind(id).fetch_optional(&mut *tx).await?;
+                    if let Some(active) = active {
+                        return Err($crate::store::StoreError::RunActive(expid.clone(), active));
+                    }
+                }
+                let run_id: i64 = sqlx::query_scalar(q::INSERT_RUN)
+                    .bind(id)
+                    .bind(&run.requested_by)
+                    .bind(&run.mode)
+                    .bind(&run.selection)
+                    .bind(run.force_rerun)
+                    .bind(&run.options)
+                    .bind(run.interactive)
+                    .bind(chrono::Utc::now())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let record = sqlx::query_as(&q::run_by_number()).bind(run_id).fetch_one(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn run(
+                &self,
+                expid: &$crate::experiment::Expid,
+                id: i64,
+            ) -> Result<$crate::store::RunRecord, $crate::store::StoreError> {
+                sqlx::query_as(&$crate::store::run_sql::run_by_id())
+                    .bind(expid.as_str())
+                    .bind(id)
+                    .fetch_optional(self.pool())
+                    .await?
+                    .ok_or_else(|| $crate::store::StoreError::RunNotFound(expid.clone(), id))
+            }
+
+            async fn runs(
+                &self,
+                expid: &$crate::experiment::Expid,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::RunRecord>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(&$crate::store::run_sql::runs_of()).bind(expid.as_str()).bind(limit).fetch_all(self.pool()).await?)
+            }
+
+            async fn active_runs(&self) -> Result<Vec<$crate::store::RunRecord>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(&$crate::store::run_sql::active_runs()).fetch_all(self.pool()).await?)
+            }
+
+            #[tracing::instrument(skip_all, fields(experiment_id))]
+            async fn claim_next_run(
+                &self,
+                experiment_id: i64,
+            ) -> Result<Option<$crate::store::RunRecord>, $crate::store::StoreError> {
+                use $crate::store::run_sql as q;
+                let mut tx = self.begin_write().await?;
+                sqlx::query_scalar::<_, i64>(q::lock_experiment_by_id($dialect)).bind(experiment_id).fetch_optional(&mut *tx).await?;
+                let running: Option<i64> = sqlx::query_scalar(q::RUNNING_RUN_OF).bind(experiment_id).fetch_optional(&mut *tx).await?;
+                if running.is_some() {
+                    return Ok(None);
+                }
+                let next: Option<i64> = sqlx::query_scalar(q::NEXT_QUEUED_RUN).bind(experiment_id).fetch_optional(&mut *tx).await?;
+                let Some(run_id) = next else { return Ok(None) };
+                let now = chrono::Utc::now();
+                sqlx::query(q::START_RUN).bind(run_id).bind(now).execute(&mut *tx).await?;
+                sqlx::query(q::MARK_EXPERIMENT)
+                    .bind(experiment_id)
+                    .bind($crate::experiment::STATUS_RUNNING)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                let record = sqlx::query_as(&q::run_by_number()).bind(run_id).fetch_one(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(Some(record))
+            }
+
+            #[tracing::instrument(skip_all, fields(experiment_id, jobs = jobs.len(), attempts = attempts.len()))]
+            async fn record_progress(
+                &self,
+                experiment_id: i64,
+                jobs: &[$crate::store::JobProgress],
+                attempts: &[$crate::store::AttemptRecord],
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::run_sql as q;
+                let mut tx = self.begin_write().await?;
+                for job in jobs {
+                    sqlx::query(q::UPDATE_JOB_STATE)
+                        .bind(experiment_id)
+                        .bind(job.number as i32)
+                        .bind(job.status)
+                        .bind(job.submitted_at)
+                        .bind(job.started_at)
+                        .bind(job.finished_at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for a in attempts {
+                    sqlx::query(q::UPSERT_ATTEMPT)
+                        .bind(a.run_id)
+                        .bind(&a.job_name)
+                        .bind(a.attempt)
+                        .bind(a.experiment_id)
+                        .bind(&a.status)
+                        .bind(a.exit_code)
+                        .bind(&a.reason)
+                        .bind(&a.external_id)
+                        .bind(a.submitted_at)
+                        .bind(a.started_at)
+                        .bind(a.finished_at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_planned_jobs(&self, run_id: i64, planned: i64) -> Result<(), $crate::store::StoreError> {
+                sqlx::query($crate::store::run_sql::SET_PLANNED).bind(run_id).bind(planned).execute(self.pool()).await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(run_id, status))]
+            async fn finish_run(
+                &self,
+                run_id: i64,
+                status: &str,
+                message: Option<&str>,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::run_sql as q;
+                let mut tx = self.begin_write().await?;
+                let now = chrono::Utc::now();
+                let experiment_id: Option<i64> = sqlx::query_scalar(q::FINISH_RUN)
+                    .bind(run_id)
+                    .bind(status)
+                    .bind(message)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(experiment_id) = experiment_id {
+                    sqlx::query(q::MARK_EXPERIMENT)
+                        .bind(experiment_id)
+                        .bind($crate::experiment::STATUS_NOT_RUNNING)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn requeue_run(&self, run_id: i64) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::run_sql as q;
+                let mut tx = self.begin_write().await?;
+                let experiment_id: Option<i64> = sqlx::query_scalar(q::REQUEUE_RUN).bind(run_id).fetch_optional(&mut *tx).await?;
+                if let Some(experiment_id) = experiment_id {
+                    sqlx::query(q::MARK_EXPERIMENT)
+                        .bind(experiment_id)
+                        .bind($crate::experiment::STATUS_NOT_RUNNING)
+                        .bind(chrono::Utc::now())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn cancel_queued_run(&self, run_id: i64, message: &str) -> Result<bool, $crate::store::StoreError> {
+                let done = sqlx::query($crate::store::run_sql::CANCEL_QUEUED)
+                    .bind(run_id)
+                    .bind(message)
+                    .bind(chrono::Utc::now())
+                    .execute(self.pool())
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn job_attempts(
+                &self,
+                experiment_id: i64,
+                job_name: &str,
+            ) -> Result<Vec<$crate::store::AttemptRecord>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(&$crate::store::run_sql::attempts_of_job())
+                    .bind(experiment_id)
+                    .bind(job_name)
+                    .fetch_all(self.pool())
+                    .await?)
+            }
+
+            async fn run_attempts(&self, run_id: i64) -> Result<Vec<$crate::store::AttemptRecord>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(&$crate::store::run_sql::attempts_of_run()).bind(run_id).fetch_all(self.pool()).await?)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_run_store;

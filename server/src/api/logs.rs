@@ -1,0 +1,133 @@
+//! Job and run logs, read in byte ranges so a log of any size is served without loading it:
+//! `offset` and `length`, or the last `tail` bytes. Paths are built from what the store
+//! knows (a job of the graph, a recorded attempt, a run id), never from the request's text.
+
+use super::error::{ApiError, ErrorBody};
+use super::experiments::parse_path_expid;
+use super::runs::parse_run_path;
+use crate::engine::paths;
+use app::context::AppContext;
+use app::error::HindcastError;
+use app::runs::ops;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use serde::Deserialize;
+use std::io::SeekFrom;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+/// The most bytes one request returns; read further with `offset`.
+pub const MAX_LOG_CHUNK: u64 = 8 * 1024 * 1024;
+
+/// Where the engine keeps job files (handed to the API by the server at start).
+#[derive(Debug, Clone)]
+pub struct JobFiles(pub std::path::PathBuf);
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogRange {
+    /// `out` (default) or `err`.
+    pub stream: Option<String>,
+    /// The run of the attempt; the job's latest attempt when absent.
+    pub run_id: Option<i64>,
+    /// The attempt within the run (1 when only `run_id` is given).
+    pub attempt: Option<i32>,
+    /// First byte to return.
+    pub offset: Option<u64>,
+    /// Bytes to return from `offset` (at most 8 MB).
+    pub length: Option<u64>,
+    /// Return the last `tail` bytes instead.
+    pub tail: Option<u64>,
+}
+
+/// A job's stdout or stderr. Headers `X-Log-Size` (the file's size now) and `X-Log-Offset`
+/// (where the returned bytes start) let a client follow the log by asking from the end.
+#[utoipa::path(get, path = "/v4/experiments/{expid}/jobs/{job_name}/log", tag = "runs",
+    params(("expid" = String, Path, description = "Experiment id"), ("job_name" = String, Path, description = "Job name"), LogRange),
+    responses((status = 200, description = "The bytes asked for", content_type = "text/plain"), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn job_log(
+    State(ctx): State<AppContext>,
+    Extension(files): Extension<JobFiles>,
+    Path((expid, name)): Path<(String, String)>,
+    range: Result<Query<LogRange>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let expid = parse_path_expid(&expid)?;
+    let Query(range) = range?;
+    let file = match range.stream.as_deref().unwrap_or("out") {
+        "out" => "stdout.log",
+        "err" => "stderr.log",
+        other => return Err(HindcastError::invalid("stream", format!("'{other}' is neither out nor err")).into()),
+    };
+    let attempts = ops::job_attempts(ctx.store.as_ref(), &expid, &name).await?;
+    let chosen = match range.run_id {
+        None => attempts.last(),
+        Some(run) => attempts.iter().find(|a| a.run_id == run && a.attempt == range.attempt.unwrap_or(1)),
+    };
+    let attempt = chosen.ok_or_else(|| HindcastError::NotFound(format!("Job {name} has no such attempt; it may never have run.")))?;
+    let path = paths::attempt_dir(&files.0, expid.as_str(), &name, attempt.run_id, attempt.attempt).join(file);
+    read_range(&path, &range).await
+}
+
+/// A run's own log: what the engine did, line by line.
+#[utoipa::path(get, path = "/v4/experiments/{expid}/runs/{run_id}/log", tag = "runs",
+    params(("expid" = String, Path, description = "Experiment id"), ("run_id" = i64, Path, description = "Run id"), LogRange),
+    responses((status = 200, description = "The bytes asked for", content_type = "text/plain"), (status = 404, body = ErrorBody)))]
+pub async fn run_log(
+    State(ctx): State<AppContext>,
+    Extension(files): Extension<JobFiles>,
+    Path((expid, run_id)): Path<(String, String)>,
+    range: Result<Query<LogRange>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let (expid, run_id) = parse_run_path(&expid, &run_id)?;
+    let Query(range) = range?;
+    ops::get_run(ctx.store.as_ref(), &expid, run_id).await?;
+    read_range(&paths::run_log(&files.0, expid.as_str(), run_id), &range).await
+}
+
+async fn read_range(path: &std::path::Path, range: &LogRange) -> Result<Response, ApiError> {
+    let mut file = match tokio::fs::File::open(path).await {
+        Ok(file) => file,
+        // Not written yet (a job just submitted): an empty log, not an error.
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(text(Vec::new(), 0, 0)),
+        Err(err) => {
+            tracing::error!(path = %path.display(), error = %err, "a log could not be opened");
+            return Err(HindcastError::Internal.into());
+        }
+    };
+    let size = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let (start, length) = match (range.tail, range.offset) {
+        (Some(tail), _) => {
+            let tail = tail.min(MAX_LOG_CHUNK);
+            (size.saturating_sub(tail), tail.min(size))
+        }
+        (None, offset) => {
+            let start = offset.unwrap_or(0).min(size);
+            (start, range.length.unwrap_or(MAX_LOG_CHUNK).min(MAX_LOG_CHUNK).min(size - start))
+        }
+    };
+    let mut bytes = vec![0u8; length as usize];
+    let read = async {
+        file.seek(SeekFrom::Start(start)).await?;
+        file.read_exact(&mut bytes).await
+    };
+    if let Err(err) = read.await {
+        tracing::error!(path = %path.display(), error = %err, "a log could not be read");
+        return Err(HindcastError::Internal.into());
+    }
+    Ok(text(bytes, size, start))
+}
+
+fn text(bytes: Vec<u8>, size: u64, start: u64) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (header::HeaderName::from_static("x-log-size"), size.to_string()),
+            (header::HeaderName::from_static("x-log-offset"), start.to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -1,0 +1,551 @@
+//! Drives one run: plans it, then dispatches READY jobs to the executor as slots free up and
+//! reacts to each job's end (children become READY, failures are retried up to RETRIALS).
+//! Event-driven: it sleeps only until the next event, stop request, free slot or write.
+//! Status changes are written in batches (one transaction per batch), so thousands of short
+//! jobs do not cost thousands of transactions.
+
+use super::executor::{AttemptKey, Executor, JobEvent, JobLaunch};
+use super::paths;
+use app::experiment::Expid;
+use app::runs::ops::{section_scripts, RunOptions};
+use app::runs::plan::plan;
+use app::runs::{RunMode, RunStatus};
+use app::store::{AttemptRecord, JobProgress, RunRecord, SharedStore};
+use app::workflow::parameters::{parameters_of, resolve};
+use app::workflow::{JobStatus, LoadedGraph, WorkflowConfig};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+/// Writes wait at most this long, so the pages see progress promptly.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// A batch is written early when it grows this large.
+const FLUSH_AT: usize = 500;
+/// Autosubmit's default TOTALJOBS.
+const DEFAULT_TOTAL_JOBS: usize = 20;
+
+pub enum Control {
+    Stop { by: String, done: oneshot::Sender<()> },
+}
+
+pub struct Shared {
+    pub store: SharedStore,
+    pub executor: Arc<dyn Executor>,
+    /// Jobs running at once on this machine, over all runs.
+    pub slots: Arc<Semaphore>,
+    pub data_dir: std::path::PathBuf,
+    pub api_url: String,
+}
+
+/// How a run ended.
+pub struct Outcome {
+    pub status: RunStatus,
+    pub message: Option<String>,
+}
+
+impl Outcome {
+    fn failed(message: impl Into<String>) -> Self {
+        Self { status: RunStatus::Failed, message: Some(message.into()) }
+    }
+}
+
+/// Executes the run to its end. Stop requests that arrived are returned, to be answered once
+/// the run's end is stored.
+pub async fn drive(shared: &Shared, run: &RunRecord, control: &mut mpsc::Receiver<Control>) -> (Outcome, Vec<oneshot::Sender<()>>) {
+    match Driver::prepare(shared, run).await {
+        Ok(Some(driver)) => driver.run(control).await,
+        Ok(None) => (Outcome { status: RunStatus::Passed, message: Some("Nothing left to run.".into()) }, Vec::new()),
+        Err(message) => (Outcome::failed(message), Vec::new()),
+    }
+}
+
+struct Running {
+    handle: String,
+    _permit: OwnedSemaphorePermit,
+}
+
+struct Driver<'a> {
+    shared: &'a Shared,
+    run: &'a RunRecord,
+    graph: Arc<LoadedGraph>,
+    config: WorkflowConfig,
+    options: RunOptions,
+    scripts: Vec<Option<String>>,
+    status: Vec<JobStatus>,
+    in_scope: Vec<bool>,
+    /// In-scope parents each job still waits for.
+    waiting_on: Vec<u32>,
+    ready: VecDeque<u32>,
+    attempts: HashMap<u32, i32>,
+    running: HashMap<u32, Running>,
+    running_per_platform: HashMap<usize, usize>,
+    total_limit: usize,
+    platform_limits: HashMap<String, usize>,
+    pending_jobs: BTreeMap<u32, JobProgress>,
+    pending_attempts: BTreeMap<AttemptKey, AttemptRecord>,
+    /// Attempts submitted and not yet ended, as last recorded.
+    live: HashMap<AttemptKey, AttemptRecord>,
+    flush_due: Option<Instant>,
+    failed: Vec<u32>,
+    blocked: usize,
+    log: Option<std::io::BufWriter<std::fs::File>>,
+    stopping: Option<(String, Vec<oneshot::Sender<()>>)>,
+}
+
+impl<'a> Driver<'a> {
+    async fn prepare(shared: &'a Shared, run: &'a RunRecord) -> Result<Option<Driver<'a>>, String> {
+        let internal = |err: app::error::HindcastError| err.to_string();
+        let expid = Expid::parse(&run.expid).map_err(internal)?;
+        let handle = shared.store.graph(&expid).await.map_err(|e| app::experiment::ops::to_domain_error(e).to_string())?;
+        let graph = handle.graph;
+        let codes = shared.store.status_codes(handle.experiment_id).await.map_err(|e| app::experiment::ops::to_domain_error(e).to_string())?;
+        let status: Vec<JobStatus> = codes.iter().map(|&c| JobStatus::from_code(c).unwrap_or(JobStatus::Unknown)).collect();
+        let options: RunOptions = serde_json::from_str(&run.options).unwrap_or_default();
+        let names: Vec<String> = serde_json::from_str(&run.selection).unwrap_or_default();
+        let mut selection = Vec::new();
+        for name in &names {
+            match graph.number_of(name) {
+                Some(n) => selection.push(n),
+                None => return Err(format!("Job {name} is no longer in the graph (it was generated again); nothing ran.")),
+            }
+        }
+        let mode = RunMode::parse(&run.mode).unwrap_or_default();
+        let planned = plan(&graph, &status, mode, &selection, run.force_rerun, options.force_downstream);
+        if planned.scope.is_empty() {
+            return Ok(None);
+        }
+        let files = app::workflow::ops::config(shared.store.as_ref(), &expid).await.map_err(internal)?;
+        let config = app::workflow::ops::parse(&files).map_err(internal)?;
+        let scripts = section_scripts(&config, &graph, &planned.scope).map_err(internal)?;
+        let jobs = graph.len();
+        let mut driver = Driver {
+            shared,
+            run,
+            total_limit: limit(&config, "CONFIG.TOTALJOBS").unwrap_or(DEFAULT_TOTAL_JOBS),
+            platform_limits: graph
+                .snapshot
+                .sections
+                .iter()
+                .filter_map(|s| {
+                    let key = format!("PLATFORMS.{}", s.platform);
+                    limit(&config, &format!("{key}.TOTAL_JOBS")).or_else(|| limit(&config, &format!("{key}.TOTALJOBS"))).map(|l| (s.platform.clone(), l))
+                })
+                .collect(),
+            graph,
+            config,
+            options,
+            scripts,
+            status,
+            in_scope: vec![false; jobs],
+            waiting_on: vec![0; jobs],
+            ready: VecDeque::new(),
+            attempts: HashMap::new(),
+            running: HashMap::new(),
+            running_per_platform: HashMap::new(),
+            pending_jobs: BTreeMap::new(),
+            pending_attempts: BTreeMap::new(),
+            live: HashMap::new(),
+            flush_due: None,
+            failed: Vec::new(),
+            blocked: planned.blocked.len(),
+            log: paths::open_run_log(&shared.data_dir, &run.expid, run.id),
+            stopping: None,
+        };
+        for &n in &planned.scope {
+            driver.in_scope[n as usize] = true;
+        }
+        for &n in &planned.scope {
+            driver.waiting_on[n as usize] = driver.graph.parents(n).iter().filter(|&&p| driver.in_scope[p as usize]).count() as u32;
+        }
+        for &(n, _, to) in &planned.initial {
+            driver.set_status(n, to, None, None, None);
+        }
+        driver.ready.extend(planned.scope.iter().copied().filter(|&n| driver.status[n as usize] == JobStatus::Ready));
+        shared.store.set_planned_jobs(run.id, planned.scope.len() as i64).await.map_err(|e| app::experiment::ops::to_domain_error(e).to_string())?;
+        driver.log_line(format_args!(
+            "run {} ({}) plans {} job(s){}",
+            run.id,
+            run.mode,
+            planned.scope.len(),
+            if driver.blocked > 0 { format!(", {} left waiting for parents outside the run", driver.blocked) } else { String::new() }
+        ));
+        driver.flush().await;
+        Ok(Some(driver))
+    }
+
+    /// Runs to the end; also returns the stop requests, answered once the end is stored.
+    async fn run(mut self, control: &mut mpsc::Receiver<Control>) -> (Outcome, Vec<oneshot::Sender<()>>) {
+        let (events_tx, mut events) = mpsc::unbounded_channel();
+        let mut spare: Option<OwnedSemaphorePermit> = None;
+        loop {
+            let waiting_for_slot = self.dispatch(&events_tx, &mut spare).await;
+            if self.running.is_empty() && (self.ready.is_empty() || self.stopping.is_some()) {
+                break;
+            }
+            let flush_at = self.flush_due;
+            tokio::select! {
+                Some(event) = events.recv() => self.on_event(event),
+                Some(Control::Stop { by, done }) = control.recv() => self.stop(by, done).await,
+                permit = self.shared.slots.clone().acquire_owned(), if waiting_for_slot && spare.is_none() => {
+                    spare = permit.ok();
+                }
+                () = sleep_until(flush_at), if flush_at.is_some() => self.flush().await,
+            }
+            if self.pending_jobs.len() + self.pending_attempts.len() >= FLUSH_AT {
+                self.flush().await;
+            }
+        }
+        self.flush().await;
+        let outcome = self.outcome();
+        self.log_line(format_args!("run {} ended {}{}", self.run.id, outcome.status.as_str(), outcome.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()));
+        if let Some(log) = self.log.as_mut() {
+            let _ = log.flush();
+        }
+        let waiters = self.stopping.as_mut().map(|(_, w)| std::mem::take(w)).unwrap_or_default();
+        (outcome, waiters)
+    }
+
+    /// Starts READY jobs while limits allow. Returns whether a job waits for a machine slot.
+    async fn dispatch(&mut self, events: &mpsc::UnboundedSender<JobEvent>, spare: &mut Option<OwnedSemaphorePermit>) -> bool {
+        if self.stopping.is_some() {
+            return false;
+        }
+        let mut skipped: Vec<u32> = Vec::new();
+        let mut waiting_for_slot = false;
+        while self.running.len() < self.total_limit {
+            let Some(n) = self.ready.pop_front() else { break };
+            let platform = self.graph.job(n).section();
+            let platform_name = &self.graph.snapshot.sections[platform].platform;
+            let platform_full = self
+                .platform_limits
+                .get(platform_name)
+                .is_some_and(|&l| self.running_per_platform.get(&platform).copied().unwrap_or(0) >= l);
+            if platform_full {
+                skipped.push(n);
+                continue;
+            }
+            let permit = match spare.take() {
+                Some(p) => p,
+                None => match self.shared.slots.clone().try_acquire_owned() {
+                    Ok(p) => p,
+                    Err(_) => {
+                        skipped.push(n);
+                        waiting_for_slot = true;
+                        break;
+                    }
+                },
+            };
+            self.launch(n, permit, events).await;
+        }
+        // Jobs passed over keep their place at the front.
+        for n in skipped.into_iter().rev() {
+            self.ready.push_front(n);
+        }
+        waiting_for_slot
+    }
+
+    async fn launch(&mut self, n: u32, permit: OwnedSemaphorePermit, events: &mpsc::UnboundedSender<JobEvent>) {
+        let attempt = {
+            let a = self.attempts.entry(n).or_insert(0);
+            *a += 1;
+            *a
+        };
+        let key = AttemptKey { number: n, attempt };
+        let now = Utc::now();
+        let name = self.graph.job(n).name().to_owned();
+        let launch = match self.launch_of(key) {
+            Ok(launch) => launch,
+            Err(message) => {
+                self.record_attempt(key, JobStatus::Failed, now, None, Some(message.clone()), None);
+                self.after_failure(n, attempt, &message);
+                return;
+            }
+        };
+        self.set_status(n, JobStatus::Submitted, Some(now), None, None);
+        match self.shared.executor.submit(launch, events.clone()).await {
+            Ok(handle) => {
+                self.record_attempt(key, JobStatus::Submitted, now, None, None, Some(handle.clone()));
+                let section = self.graph.job(n).section();
+                *self.running_per_platform.entry(section).or_default() += 1;
+                self.running.insert(n, Running { handle, _permit: permit });
+                self.log_line(format_args!("{name} submitted (attempt {attempt})"));
+            }
+            Err(err) => {
+                let message = format!("could not be submitted: {err}");
+                self.record_attempt(key, JobStatus::Failed, now, None, Some(message.clone()), None);
+                self.after_failure(n, attempt, &message);
+            }
+        }
+    }
+
+    fn launch_of(&self, key: AttemptKey) -> Result<JobLaunch, String> {
+        let n = key.number;
+        let job = self.graph.job(n);
+        let section = self.graph.section(job);
+        let mut parameters = parameters_of(&self.config, &self.graph, n).map_err(|e| e.to_string())?;
+        let job_extras = self.options.job_extras.get(job.name());
+        let extra_env = self.options.extras.env.iter().chain(job_extras.into_iter().flat_map(|e| e.env.iter()));
+        let mut env: Vec<(String, String)> = Vec::new();
+        for (k, v) in extra_env {
+            parameters.insert(k.clone(), v.clone());
+            env.push((k.clone(), v.clone()));
+        }
+        parameters.insert("FAIL_COUNT".into(), (key.attempt - 1).to_string());
+        let script = self.scripts[job.section()].as_deref().unwrap_or_default();
+        let script = resolve(script, &parameters).text;
+        let dir = paths::attempt_dir(&self.shared.data_dir, &self.run.expid, job.name(), self.run.id, key.attempt);
+        let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
+        env.extend([
+            ("HINDCAST_JOB_NAME".to_owned(), job.name().to_owned()),
+            ("HINDCAST_EXPID".to_owned(), self.run.expid.clone()),
+            ("HINDCAST_DATE".to_owned(), text(job.date())),
+            ("HINDCAST_MEMBER".to_owned(), text(job.member())),
+            ("HINDCAST_CHUNK".to_owned(), job.chunk().map(|c| c.to_string()).unwrap_or_default()),
+            ("HINDCAST_SPLIT".to_owned(), job.5.map(|s| s.to_string()).unwrap_or_default()),
+            ("HINDCAST_RUN_ID".to_owned(), self.run.id.to_string()),
+            ("HINDCAST_ATTEMPT".to_owned(), key.attempt.to_string()),
+            ("HINDCAST_API_URL".to_owned(), self.shared.api_url.clone()),
+        ]);
+        let args = self.options.extras.switches.iter().chain(job_extras.into_iter().flat_map(|e| e.switches.iter())).cloned().collect();
+        Ok(JobLaunch {
+            key,
+            job_name: job.name().to_owned(),
+            dir,
+            script,
+            args,
+            env,
+            wallclock: section.wallclock.as_deref().and_then(parse_wallclock),
+        })
+    }
+
+    fn on_event(&mut self, event: JobEvent) {
+        match event {
+            JobEvent::Started { key, at } => {
+                if self.running.contains_key(&key.number) {
+                    self.set_status(key.number, JobStatus::Running, None, Some(at), None);
+                    self.update_attempt(key, |a| {
+                        a.status = JobStatus::Running.as_str().to_owned();
+                        a.started_at = Some(at);
+                    });
+                }
+            }
+            JobEvent::Finished { key, exit_code, at, reason } => {
+                let Some(running) = self.running.remove(&key.number) else { return };
+                drop(running);
+                let section = self.graph.job(key.number).section();
+                if let Some(count) = self.running_per_platform.get_mut(&section) {
+                    *count = count.saturating_sub(1);
+                }
+                let stopped = self.stopping.as_ref().map(|(by, _)| format!("stopped by {by}"));
+                let reason = stopped.or(reason).or_else(|| exit_code.filter(|&c| c != 0).map(|c| format!("exit code {c}")));
+                let name = self.graph.job(key.number).name().to_owned();
+                if exit_code == Some(0) && self.stopping.is_none() {
+                    self.update_attempt(key, |a| {
+                        a.status = JobStatus::Completed.as_str().to_owned();
+                        a.exit_code = exit_code;
+                        a.finished_at = Some(at);
+                    });
+                    self.set_status(key.number, JobStatus::Completed, None, None, Some(at));
+                    self.log_line(format_args!("{name} completed"));
+                    self.release_children(key.number);
+                } else {
+                    let message = reason.unwrap_or_else(|| "failed".into());
+                    let reason = message.clone();
+                    self.update_attempt(key, |a| {
+                        a.status = JobStatus::Failed.as_str().to_owned();
+                        a.exit_code = exit_code;
+                        a.reason = Some(reason);
+                        a.finished_at = Some(at);
+                    });
+                    self.set_status(key.number, JobStatus::Failed, None, None, Some(at));
+                    self.log_line(format_args!("{name} failed (attempt {}): {message}", key.attempt));
+                    if self.stopping.is_none() {
+                        self.after_failure(key.number, key.attempt, &message);
+                    } else {
+                        self.failed.push(key.number);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Retries while RETRIALS allow, else the job stays FAILED and its children wait.
+    fn after_failure(&mut self, n: u32, attempt: i32, _message: &str) {
+        let retrials = self.graph.section(self.graph.job(n)).retrials;
+        if i64::from(attempt) <= retrials {
+            self.set_status(n, JobStatus::Ready, None, None, None);
+            self.ready.push_back(n);
+        } else {
+            self.set_status(n, JobStatus::Failed, None, None, None);
+            self.failed.push(n);
+        }
+    }
+
+    fn release_children(&mut self, n: u32) {
+        let graph = Arc::clone(&self.graph);
+        for &c in graph.children(n) {
+            let i = c as usize;
+            if !self.in_scope[i] {
+                continue;
+            }
+            self.waiting_on[i] = self.waiting_on[i].saturating_sub(1);
+            if self.waiting_on[i] == 0 && self.status[i] == JobStatus::Waiting {
+                self.set_status(c, JobStatus::Ready, None, None, None);
+                self.ready.push_back(c);
+            }
+        }
+    }
+
+    async fn stop(&mut self, by: String, done: oneshot::Sender<()>) {
+        if let Some((_, waiters)) = self.stopping.as_mut() {
+            waiters.push(done);
+            return;
+        }
+        self.log_line(format_args!("stop requested by {by}: killing {} job(s)", self.running.len()));
+        self.stopping = Some((by, vec![done]));
+        self.ready.clear();
+        let handles: Vec<String> = self.running.values().map(|r| r.handle.clone()).collect();
+        for handle in handles {
+            if let Err(err) = self.shared.executor.kill(&handle).await {
+                tracing::warn!(run = self.run.id, %handle, error = %err, "a job could not be killed");
+            }
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        let graph = &self.graph;
+        let names = |jobs: &[u32]| {
+            let shown: Vec<&str> = jobs.iter().take(5).map(|&n| graph.job(n).name()).collect();
+            let more = jobs.len().saturating_sub(shown.len());
+            if more > 0 { format!("{} and {more} more", shown.join(", ")) } else { shown.join(", ") }
+        };
+        if let Some((by, _)) = &self.stopping {
+            return Outcome { status: RunStatus::Cancelled, message: Some(format!("Stopped by {by}."))};
+        }
+        let left = if self.blocked > 0 { format!(" {} job(s) were left waiting for parents outside the run.", self.blocked) } else { String::new() };
+        if !self.failed.is_empty() {
+            return Outcome::failed(format!("{} job(s) failed: {}.{left}", self.failed.len(), names(&self.failed)));
+        }
+        Outcome { status: RunStatus::Passed, message: (!left.is_empty()).then(|| left.trim().to_owned()) }
+    }
+
+    fn set_status(&mut self, n: u32, to: JobStatus, submitted: Option<DateTime<Utc>>, started: Option<DateTime<Utc>>, finished: Option<DateTime<Utc>>) {
+        self.status[n as usize] = to;
+        let entry = self.pending_jobs.entry(n).or_insert(JobProgress { number: n, status: to.code(), submitted_at: None, started_at: None, finished_at: None });
+        entry.status = to.code();
+        entry.submitted_at = submitted.or(entry.submitted_at);
+        entry.started_at = started.or(entry.started_at);
+        entry.finished_at = finished.or(entry.finished_at);
+        self.schedule_flush();
+    }
+
+    /// Records a new attempt, as submitted (or failed before it could be).
+    fn record_attempt(&mut self, key: AttemptKey, status: JobStatus, at: DateTime<Utc>, exit_code: Option<i32>, reason: Option<String>, handle: Option<String>) {
+        let record = AttemptRecord {
+            run_id: self.run.id,
+            job_name: self.graph.job(key.number).name().to_owned(),
+            attempt: key.attempt,
+            experiment_id: self.run.experiment_id,
+            status: status.as_str().to_owned(),
+            exit_code,
+            reason,
+            external_id: handle,
+            submitted_at: at,
+            started_at: None,
+            finished_at: (status == JobStatus::Failed).then_some(at),
+        };
+        if record.finished_at.is_none() {
+            self.live.insert(key, record.clone());
+        }
+        self.pending_attempts.insert(key, record);
+        self.schedule_flush();
+    }
+
+    /// Changes a live attempt; the whole record is written again (the upsert keeps one row).
+    fn update_attempt(&mut self, key: AttemptKey, change: impl FnOnce(&mut AttemptRecord)) {
+        let Some(record) = self.live.get_mut(&key) else { return };
+        change(record);
+        let record = if record.finished_at.is_some() { self.live.remove(&key) } else { Some(record.clone()) };
+        if let Some(record) = record {
+            self.pending_attempts.insert(key, record);
+        }
+        self.schedule_flush();
+    }
+
+    fn schedule_flush(&mut self) {
+        if self.flush_due.is_none() {
+            self.flush_due = Some(Instant::now() + FLUSH_EVERY);
+        }
+    }
+
+    async fn flush(&mut self) {
+        self.flush_due = None;
+        if self.pending_jobs.is_empty() && self.pending_attempts.is_empty() {
+            return;
+        }
+        let jobs: Vec<JobProgress> = std::mem::take(&mut self.pending_jobs).into_values().collect();
+        let attempts: Vec<AttemptRecord> = std::mem::take(&mut self.pending_attempts).into_values().collect();
+        // A failed write is retried with the next batch rather than lost.
+        if let Err(err) = self.shared.store.record_progress(self.run.experiment_id, &jobs, &attempts).await {
+            tracing::error!(run = self.run.id, error = %err, "job progress could not be written; retrying");
+            for j in jobs {
+                self.pending_jobs.entry(j.number).or_insert(j);
+            }
+            for a in attempts {
+                let key = AttemptKey { number: self.graph.number_of(&a.job_name).unwrap_or(0), attempt: a.attempt };
+                self.pending_attempts.entry(key).or_insert(a);
+            }
+            self.flush_due = Some(Instant::now() + Duration::from_secs(1));
+        }
+        if let Some(log) = self.log.as_mut() {
+            let _ = log.flush();
+        }
+    }
+
+    fn log_line(&mut self, line: std::fmt::Arguments<'_>) {
+        if let Some(log) = self.log.as_mut() {
+            let _ = writeln!(log, "{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ"));
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A positive whole number at `path` of the configuration.
+fn limit(config: &WorkflowConfig, path: &str) -> Option<usize> {
+    config.text(path).and_then(|t| t.trim().parse::<usize>().ok()).filter(|&n| n > 0)
+}
+
+/// Autosubmit's WALLCLOCK: `HH:MM` or `HH:MM:SS`.
+pub fn parse_wallclock(text: &str) -> Option<Duration> {
+    let parts: Vec<u64> = text.trim().split(':').map(|p| p.trim().parse().ok()).collect::<Option<_>>()?;
+    let seconds = match parts.as_slice() {
+        [h, m] => h * 3600 + m * 60,
+        [h, m, s] => h * 3600 + m * 60 + s,
+        _ => return None,
+    };
+    (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_wallclock;
+    use std::time::Duration;
+
+    #[test]
+    fn wallclocks_read_as_autosubmit_writes_them() {
+        assert_eq!(parse_wallclock("02:30"), Some(Duration::from_secs(9000)));
+        assert_eq!(parse_wallclock("00:00:05"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_wallclock("00:00"), None);
+        assert_eq!(parse_wallclock("soon"), None);
+    }
+}

@@ -1,0 +1,58 @@
+//! The contract every executor keeps (local processes now, Slurm next): submit a job, report
+//! when it starts and when it ends with its exit code and times, and kill it on request.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Which attempt of which job (by number in the run's graph) an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AttemptKey {
+    pub number: u32,
+    pub attempt: i32,
+}
+
+/// Everything an executor needs to start one attempt of a job.
+#[derive(Debug, Clone)]
+pub struct JobLaunch {
+    pub key: AttemptKey,
+    pub job_name: String,
+    /// The attempt's own folder: script, logs, `outputs/` (the working folder) and `tmp/`.
+    pub dir: PathBuf,
+    /// The script, placeholders resolved.
+    pub script: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// Killed, then FAILED, when it runs longer (the section's WALLCLOCK).
+    pub wallclock: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobEvent {
+    /// The job left the executor's queue and runs.
+    Started { key: AttemptKey, at: DateTime<Utc> },
+    /// The job ended: `exit_code` is `None` when it was killed by a signal.
+    Finished { key: AttemptKey, exit_code: Option<i32>, at: DateTime<Utc>, reason: Option<String> },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutorError {
+    #[error("preparing the job's folder: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Refused(String),
+}
+
+#[async_trait]
+pub trait Executor: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+
+    /// Starts the job and reports its start and end on `events`. Returns the executor's
+    /// handle for it (a process id, a Slurm job id), as stored with the attempt.
+    async fn submit(&self, launch: JobLaunch, events: mpsc::UnboundedSender<JobEvent>) -> Result<String, ExecutorError>;
+
+    /// Kills a submitted job, everything it started included; its end is still reported.
+    async fn kill(&self, handle: &str) -> Result<(), ExecutorError>;
+}

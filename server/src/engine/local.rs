@@ -1,0 +1,125 @@
+//! The local executor: each attempt is a `bash` process in its own process group, with the
+//! job's environment only (the server's own variables, such as `DATABASE_URL`, never reach
+//! a job), stdout and stderr captured to files in the attempt's folder.
+
+use super::executor::{AttemptKey, Executor, ExecutorError, JobEvent, JobLaunch};
+use async_trait::async_trait;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How long a killed job may take to end on SIGTERM before it gets SIGKILL.
+const KILL_GRACE: Duration = Duration::from_secs(5);
+/// Variables of the server's environment a job inherits.
+const INHERITED: [&str; 6] = ["PATH", "HOME", "USER", "LANG", "LC_ALL", "SHELL"];
+
+pub struct LocalExecutor;
+
+/// The script as written to disk: the exit code lands in a file when the script ends, so an
+/// outcome survives a restart of the server while the job runs.
+fn script_file(script: &str) -> String {
+    format!("#!/usr/bin/env bash\ntrap 'echo $? > \"$HINDCAST_JOB_DIR/exit_code\"' EXIT\n{script}\n")
+}
+
+pub fn exit_code_file(dir: &Path) -> std::path::PathBuf {
+    dir.join("exit_code")
+}
+
+#[async_trait]
+impl Executor for LocalExecutor {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    async fn submit(&self, launch: JobLaunch, events: mpsc::UnboundedSender<JobEvent>) -> Result<String, ExecutorError> {
+        let JobLaunch { key, dir, script, args, env, wallclock, .. } = launch;
+        let outputs = dir.join("outputs");
+        tokio::fs::create_dir_all(&outputs).await?;
+        tokio::fs::create_dir_all(dir.join("tmp")).await?;
+        let script_path = dir.join("script.sh");
+        tokio::fs::write(&script_path, script_file(&script)).await?;
+        let stdout = std::fs::File::create(dir.join("stdout.log"))?;
+        let stderr = std::fs::File::create(dir.join("stderr.log"))?;
+        let mut command = tokio::process::Command::new("bash");
+        command
+            .arg(&script_path)
+            .args(&args)
+            .current_dir(&outputs)
+            .env_clear()
+            .envs(INHERITED.iter().filter_map(|k| std::env::var(k).ok().map(|v| (*k, v))))
+            .envs(env)
+            .env("HINDCAST_JOB_DIR", &dir)
+            .env("HINDCAST_OUTPUT_DIR", &outputs)
+            .env("TMPDIR", dir.join("tmp"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(stdout))
+            .stderr(Stdio::from(stderr))
+            // Its own process group, so a kill reaches everything the script started.
+            .process_group(0);
+        let mut child = command.spawn()?;
+        let pid = child.id().ok_or_else(|| ExecutorError::Refused("the job's process ended before it was watched".into()))?;
+        let _ = events.send(JobEvent::Started { key, at: chrono::Utc::now() });
+        tokio::spawn(async move {
+            let (status, reason) = match wallclock {
+                None => (child.wait().await, None),
+                Some(limit) => tokio::select! {
+                    status = child.wait() => (status, None),
+                    () = tokio::time::sleep(limit) => {
+                        kill_group(pid);
+                        (child.wait().await, Some(format!("wallclock of {}s exceeded", limit.as_secs())))
+                    }
+                },
+            };
+            let (exit_code, reason) = match status {
+                Ok(status) => {
+                    use std::os::unix::process::ExitStatusExt;
+                    let signal = status.signal().map(|s| format!("killed by signal {s}"));
+                    (status.code(), reason.or(signal))
+                }
+                Err(err) => (None, Some(format!("could not watch the process: {err}"))),
+            };
+            let _ = events.send(JobEvent::Finished { key, exit_code, at: chrono::Utc::now(), reason });
+        });
+        Ok(pid.to_string())
+    }
+
+    async fn kill(&self, handle: &str) -> Result<(), ExecutorError> {
+        let pid: u32 = handle.parse().map_err(|_| ExecutorError::Refused(format!("'{handle}' is not a process id")))?;
+        kill_group(pid);
+        Ok(())
+    }
+}
+
+/// SIGTERM to the process group now, SIGKILL after the grace period if it is still there.
+fn kill_group(pid: u32) {
+    let Ok(group) = i32::try_from(pid) else { return };
+    signal_group(group, libc::SIGTERM);
+    tokio::spawn(async move {
+        tokio::time::sleep(KILL_GRACE).await;
+        signal_group(group, libc::SIGKILL);
+    });
+}
+
+#[allow(unsafe_code)]
+fn signal_group(group: i32, signal: i32) {
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    unsafe {
+        libc::kill(-group, signal);
+    }
+}
+
+/// Whether a process group still has a live member (used to adopt jobs after a restart).
+#[allow(unsafe_code)]
+pub fn group_alive(pid: u32) -> bool {
+    let Ok(group) = i32::try_from(pid) else { return false };
+    // SAFETY: kill(2) with signal 0 only checks for existence.
+    unsafe { libc::kill(-group, 0) == 0 }
+}
+
+impl AttemptKey {
+    /// The attempt's folder name under the job's folder.
+    pub fn folder(self, run_id: i64) -> String {
+        format!("run{run_id}-attempt{}", self.attempt)
+    }
+}

@@ -1,0 +1,128 @@
+//! The engine: executes the runs the domain queues, one at a time per experiment, on an
+//! executor (local processes), and resumes what a restart interrupted.
+
+mod driver;
+pub mod executor;
+pub mod local;
+pub mod paths;
+mod recovery;
+
+use app::runs::engine::RunEngine;
+use app::store::SharedStore;
+use async_trait::async_trait;
+use driver::{Control, Shared};
+use executor::Executor;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+/// How long a stop request waits for the killed jobs to end.
+const STOP_WAIT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct Engine(Arc<Inner>);
+
+struct Inner {
+    shared: Shared,
+    /// The experiments with a run being driven by this process, and how to stop it.
+    active: Mutex<HashMap<i64, mpsc::Sender<Control>>>,
+}
+
+impl Engine {
+    pub fn new(store: SharedStore, executor: Arc<dyn Executor>, data_dir: PathBuf, api_url: String, max_parallel_jobs: usize) -> Self {
+        Self(Arc::new(Inner {
+            shared: Shared { store, executor, slots: Arc::new(Semaphore::new(max_parallel_jobs)), data_dir, api_url },
+            active: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// At start: settles the jobs a previous process left running (adopting those still
+    /// alive), then carries on with every queued or interrupted run.
+    pub async fn resume(&self) {
+        let runs = match self.0.shared.store.active_runs().await {
+            Ok(runs) => runs,
+            Err(err) => {
+                tracing::error!(error = %err, "active runs could not be read; none resumed");
+                return;
+            }
+        };
+        let mut experiments: Vec<i64> = Vec::new();
+        for run in runs {
+            if run.status == app::runs::RunStatus::Running.as_str() {
+                recovery::settle_interrupted(&self.0.shared, &run).await;
+            }
+            if !experiments.contains(&run.experiment_id) {
+                experiments.push(run.experiment_id);
+            }
+        }
+        for experiment_id in experiments {
+            self.wake(experiment_id);
+        }
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.0.shared.data_dir
+    }
+}
+
+impl Inner {
+    /// Drives the experiment's queued runs one after the other, unless this process already
+    /// does (that loop picks up what was queued meanwhile).
+    async fn drive_queue(self: Arc<Self>, experiment_id: i64) {
+        let (control_tx, mut control) = mpsc::channel(8);
+        {
+            let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+            if active.contains_key(&experiment_id) {
+                return;
+            }
+            active.insert(experiment_id, control_tx);
+        }
+        loop {
+            // A stop that arrived after the last run ended has nothing left to stop.
+            while let Ok(Control::Stop { done, .. }) = control.try_recv() {
+                let _ = done.send(());
+            }
+            let run = match self.shared.store.claim_next_run(experiment_id).await {
+                Ok(Some(run)) => run,
+                Ok(None) => break,
+                Err(err) => {
+                    tracing::error!(experiment_id, error = %err, "the next run could not be claimed");
+                    break;
+                }
+            };
+            tracing::info!(expid = %run.expid, run = run.id, "run started");
+            let (outcome, waiters) = driver::drive(&self.shared, &run, &mut control).await;
+            let status = outcome.status.as_str();
+            if let Err(err) = self.shared.store.finish_run(run.id, status, outcome.message.as_deref()).await {
+                tracing::error!(run = run.id, error = %err, "the run's end could not be stored");
+            }
+            tracing::info!(expid = %run.expid, run = run.id, status, "run ended");
+            for waiter in waiters {
+                let _ = waiter.send(());
+            }
+        }
+        self.active.lock().unwrap_or_else(|e| e.into_inner()).remove(&experiment_id);
+    }
+}
+
+#[async_trait]
+impl RunEngine for Engine {
+    fn wake(&self, experiment_id: i64) {
+        tokio::spawn(Arc::clone(&self.0).drive_queue(experiment_id));
+    }
+
+    async fn stop(&self, experiment_id: i64, by: &str) -> bool {
+        let control = self.0.active.lock().unwrap_or_else(|e| e.into_inner()).get(&experiment_id).cloned();
+        let Some(control) = control else { return false };
+        let (done, ended) = oneshot::channel();
+        if control.send(Control::Stop { by: by.to_owned(), done }).await.is_err() {
+            return false;
+        }
+        if tokio::time::timeout(STOP_WAIT, ended).await.is_err() {
+            tracing::warn!(experiment_id, "jobs still ending {}s after the stop request", STOP_WAIT.as_secs());
+        }
+        true
+    }
+}

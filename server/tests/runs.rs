@@ -1,0 +1,262 @@
+//! Runs end to end through the JSON API on both backends: real `bash` jobs on the local
+//! executor, in dependency order, with retrials, logs, stop, partial runs and bad input.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use support::{spawn_app, Backend, TestApp};
+
+const EXPDEF: &str = "DEFAULT:\n  EXPID: a000\n  HPCARCH: LOCAL\nEXPERIMENT:\n  DATELIST: '20000101'\n  MEMBERS: fc0\n  \
+     CHUNKSIZEUNIT: month\n  CHUNKSIZE: 1\n  NUMCHUNKS: 2\n  CALENDAR: standard\nPLATFORMS: {}\n";
+
+/// INI → SIM_1 → SIM_2, and POST_n after SIM_n; POST always fails (one retrial).
+const JOBS: &str = r#"JOBS:
+  INI:
+    RUNNING: member
+    SCRIPT: |
+      echo "INI %SDATE% $1 $GREETING db=${DATABASE_URL:-none}"
+      echo INI >> "$ORDER"
+  SIM:
+    RUNNING: chunk
+    DEPENDENCIES: INI SIM-1
+    SCRIPT: |
+      echo "SIM %CHUNK%" >> "$ORDER"
+      test "$HINDCAST_CHUNK" = "%CHUNK%"
+  POST:
+    RUNNING: chunk
+    DEPENDENCIES: SIM
+    RETRIALS: 1
+    SCRIPT: |
+      echo "POST %CHUNK% try %FAIL_COUNT%" >> "$ORDER"
+      echo broken >&2
+      exit 3
+"#;
+
+async fn experiment_with(app: &TestApp, jobs: &str) -> String {
+    let res = app.client.post(app.url("/v4/experiments")).json(&json!({"description": "runs"})).send().await.unwrap();
+    let expid = res.json::<Value>().await.unwrap()["name"].as_str().unwrap().to_owned();
+    let files = json!({"expdef.yml": EXPDEF, "jobs.yml": jobs});
+    let res = app.client.put(app.url(&format!("/v4/experiments/{expid}/config"))).json(&json!({"files": files})).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app.client.post(app.url(&format!("/v4/experiments/{expid}?action=generate"))).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    expid
+}
+
+async fn start(app: &TestApp, expid: &str, body: Value) -> reqwest::Response {
+    app.client.post(app.url(&format!("/v4/experiments/{expid}/runs"))).json(&body).send().await.unwrap()
+}
+
+async fn error_of(res: reqwest::Response, status: u16) -> String {
+    assert_eq!(res.status().as_u16(), status);
+    res.json::<Value>().await.unwrap()["error_message"].as_str().unwrap().to_owned()
+}
+
+/// Polls the run until it has ended (at most 30 s).
+async fn wait_for_end(app: &TestApp, expid: &str, run: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let view = app.get_json(&format!("/v4/experiments/{expid}/runs/{run}"), 200).await;
+        if !["queued", "running"].contains(&view["status"].as_str().unwrap()) {
+            return view;
+        }
+        assert!(Instant::now() < deadline, "run {run} did not end: {view}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn status_of(app: &TestApp, expid: &str, suffix: &str) -> String {
+    let name = format!("{expid}_{suffix}");
+    app.get_json(&format!("/v4/experiments/{expid}/jobs/{name}"), 200).await["status"].as_str().unwrap().to_owned()
+}
+
+async fn text(app: &TestApp, path: &str) -> String {
+    let res = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "GET {path}");
+    res.text().await.unwrap()
+}
+
+async fn a_run_executes_jobs_in_order_with_retrials_logs_and_history(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let expid = experiment_with(&app, JOBS).await;
+    let order = app.data_dir.join("order.txt");
+    let body = json!({"extras": {"switches": ["hello"], "env": {"GREETING": "hi", "ORDER": order.display().to_string()}}});
+    let res = start(&app, &expid, body.clone()).await;
+    assert_eq!(res.status(), 201);
+    let run: Value = res.json().await.unwrap();
+    assert_eq!((run["mode"].as_str(), run["requested_by"].as_str()), (Some("all"), Some("tester")));
+    let id = run["id"].as_i64().unwrap();
+    // One active run per experiment: a second is refused and changes nothing.
+    let message = error_of(start(&app, &expid, body).await, 409).await;
+    assert!(message.contains("already has an active run"), "{message}");
+
+    let ended = wait_for_end(&app, &expid, id).await;
+    assert_eq!(ended["status"], "failed", "{ended}");
+    assert_eq!(ended["planned_jobs"], 5);
+    let message = ended["message"].as_str().unwrap();
+    assert!(message.starts_with("2 job(s) failed"), "{message}");
+    assert_eq!(app.get_json(&format!("/v4/experiments/{expid}"), 200).await["status"], "NOT RUNNING");
+
+    let lines: Vec<String> = std::fs::read_to_string(&order).unwrap().lines().map(str::to_owned).collect();
+    let at = |l: &str| lines.iter().position(|x| x == l).unwrap_or_else(|| panic!("{l} missing from {lines:?}"));
+    assert_eq!(at("INI"), 0);
+    assert!(at("SIM 1") < at("SIM 2") && at("SIM 1") < at("POST 1 try 0") && at("SIM 2") < at("POST 2 try 0"), "{lines:?}");
+    assert!(at("POST 1 try 0") < at("POST 1 try 1") && at("POST 2 try 0") < at("POST 2 try 1"), "{lines:?}");
+    assert_eq!(lines.len(), 7, "{lines:?}");
+
+    for (job, status) in [("20000101_fc0_INI", "COMPLETED"), ("20000101_fc0_2_SIM", "COMPLETED"), ("20000101_fc0_1_POST", "FAILED")] {
+        assert_eq!(status_of(&app, &expid, job).await, status, "{job}");
+    }
+    let history = app.get_json(&format!("/v4/experiments/{expid}/jobs/{expid}_20000101_fc0_1_POST/history"), 200).await;
+    let attempts = history["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert!(attempts.iter().all(|a| a["status"] == "FAILED" && a["exit_code"] == 3 && a["run_id"] == id), "{history}");
+    assert_eq!(attempts[1]["attempt"], 2);
+    let all = app.get_json(&format!("/v4/experiments/{expid}/runs/{id}/attempts"), 200).await;
+    assert_eq!(all["attempts"].as_array().unwrap().len(), 7);
+
+    // Logs: the switch and the environment reached the script, the server's own did not.
+    let ini = format!("/v4/experiments/{expid}/jobs/{expid}_20000101_fc0_INI/log");
+    assert_eq!(text(&app, &ini).await, "INI 20000101 hello hi db=none\n");
+    let res = app.client.get(app.url(&format!("{ini}?tail=8"))).send().await.unwrap();
+    assert_eq!(res.headers()["x-log-size"], "30");
+    assert_eq!(res.headers()["x-log-offset"], "22");
+    assert_eq!(res.text().await.unwrap(), "db=none\n");
+    assert_eq!(text(&app, &format!("{ini}?offset=4&length=8")).await, "20000101");
+    let post = format!("/v4/experiments/{expid}/jobs/{expid}_20000101_fc0_1_POST/log?stream=err&run_id={id}&attempt=1");
+    assert_eq!(text(&app, &post).await, "broken\n");
+    let run_log = text(&app, &format!("/v4/experiments/{expid}/runs/{id}/log")).await;
+    assert!(run_log.contains("plans 5 job(s)") && run_log.contains(&format!("run {id} ended failed")), "{run_log}");
+    let message = error_of(app.client.get(app.url(&format!("{ini}?stream=all"))).send().await.unwrap(), 422).await;
+    assert!(message.starts_with("stream:"), "{message}");
+
+    // Restart: the failed jobs run again (and fail again), the completed ones do not.
+    let res = app.client.post(app.url(&format!("/v4/experiments/{expid}?action=restart"))).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let again: Value = res.json().await.unwrap();
+    let ended = wait_for_end(&app, &expid, again["id"].as_i64().unwrap()).await;
+    assert_eq!((ended["status"].as_str(), ended["planned_jobs"].as_i64()), (Some("failed"), Some(2)));
+    let runs = app.get_json(&format!("/v4/experiments/{expid}/runs"), 200).await;
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 2);
+}
+
+async fn stop_kills_the_running_jobs_with_their_children_and_cancels_the_queue(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let jobs = "JOBS:\n  LONG:\n    RUNNING: once\n    SCRIPT: |\n      sleep 60 &\n      echo $! > child.pid\n      wait\n";
+    let expid = experiment_with(&app, jobs).await;
+    let id = start(&app, &expid, json!({})).await.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let queued: Value = start(&app, &expid, json!({"queue": true})).await.json().await.unwrap();
+    assert_eq!(queued["status"], "queued");
+    let job = format!("{expid}_LONG");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while status_of(&app, &expid, "LONG").await != "RUNNING" {
+        assert!(Instant::now() < deadline, "the job never ran");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Setting statuses by hand waits for the run to end.
+    let res = app.client.patch(app.url(&format!("/v4/experiments/{expid}/jobs/{job}?status=COMPLETED"))).send().await.unwrap();
+    assert_eq!(res.status(), 409);
+    let pid_file = app.data_dir.join(format!("experiments/{expid}/jobs/{job}/run{id}-attempt1/outputs/child.pid"));
+    while !pid_file.exists() {
+        assert!(Instant::now() < deadline, "the job never started its child");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let child = std::fs::read_to_string(&pid_file).unwrap().trim().to_owned();
+
+    let res = app.client.post(app.url(&format!("/v4/experiments/{expid}?action=stop"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let stopped: Value = res.json().await.unwrap();
+    assert_eq!(stopped, json!({"stopped_run": id, "cancelled_queued": [queued["id"]]}));
+    let run = app.get_json(&format!("/v4/experiments/{expid}/runs/{id}"), 200).await;
+    assert_eq!((run["status"].as_str(), run["message"].as_str()), (Some("cancelled"), Some("Stopped by tester.")));
+    assert_eq!(app.get_json(&format!("/v4/experiments/{expid}/runs/{}", queued["id"]), 200).await["status"], "cancelled");
+    assert_eq!(status_of(&app, &expid, "LONG").await, "FAILED");
+    let history = app.get_json(&format!("/v4/experiments/{expid}/jobs/{job}/history"), 200).await;
+    assert_eq!(history["attempts"][0]["reason"], "stopped by tester");
+    // The whole process group went, the script's own child included.
+    let gone = Instant::now() + Duration::from_secs(5);
+    while std::path::Path::new(&format!("/proc/{child}")).exists() {
+        assert!(Instant::now() < gone, "process {child} survived the stop");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Nothing left to stop.
+    let res = app.client.post(app.url(&format!("/v4/experiments/{expid}?action=stop"))).send().await.unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({"stopped_run": null, "cancelled_queued": []}));
+    let message = error_of(app.client.post(app.url(&format!("/v4/experiments/{expid}/runs/{id}/cancel"))).send().await.unwrap(), 409).await;
+    assert!(message.contains("already ended"), "{message}");
+}
+
+async fn partial_runs_follow_their_mode_and_bad_input_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let quiet = "JOBS:\n  INI:\n    RUNNING: member\n    SCRIPT: 'true'\n  SIM:\n    RUNNING: chunk\n    DEPENDENCIES: INI SIM-1\n    \
+                 SCRIPT: 'true'\n  POST:\n    RUNNING: chunk\n    DEPENDENCIES: SIM\n    WALLCLOCK: '00:00:01'\n    SCRIPT: 'sleep %CHUNK%0'\n";
+    let expid = experiment_with(&app, quiet).await;
+    let name = |suffix: &str| format!("{expid}_20000101_fc0_{suffix}");
+    let run = |body: Value| {
+        let app = &app;
+        let expid = expid.clone();
+        async move {
+            let res = start(app, &expid, body).await;
+            assert_eq!(res.status(), 201);
+            let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+            wait_for_end(app, &expid, id).await
+        }
+    };
+    // Only SIM_2, whatever its parents (INI stays READY, as generated).
+    let ended = run(json!({"mode": "selected_only", "jobs": [name("2_SIM")]})).await;
+    assert_eq!((ended["status"].as_str(), ended["planned_jobs"].as_i64()), (Some("passed"), Some(1)));
+    assert_eq!(status_of(&app, &expid, "20000101_fc0_INI").await, "READY");
+    assert_eq!(status_of(&app, &expid, "20000101_fc0_1_SIM").await, "WAITING");
+    assert_eq!(status_of(&app, &expid, "20000101_fc0_2_SIM").await, "COMPLETED");
+    // SIM_1 with what it needs: INI too.
+    let ended = run(json!({"mode": "with_predecessors", "jobs": [name("1_SIM")]})).await;
+    assert_eq!(ended["planned_jobs"], 2);
+    assert_eq!(status_of(&app, &expid, "20000101_fc0_INI").await, "COMPLETED");
+    // Everything completed is left alone unless forced.
+    let message = error_of(start(&app, &expid, json!({"mode": "selected_only", "jobs": [name("INI")]})).await, 409).await;
+    assert!(message.starts_with("Nothing to run"), "{message}");
+    let ended = run(json!({"mode": "selected_only", "jobs": [name("INI")], "force": true})).await;
+    assert_eq!((ended["status"].as_str(), ended["planned_jobs"].as_i64()), (Some("passed"), Some(1)));
+    // POST_1 sleeps 10 s with a wallclock of 1 s: killed, FAILED.
+    let ended = run(json!({"mode": "selected_only", "jobs": [name("1_POST")]})).await;
+    assert_eq!(ended["status"], "failed");
+    let history = app.get_json(&format!("/v4/experiments/{expid}/jobs/{}/history", name("1_POST")), 200).await;
+    assert_eq!(history["attempts"][0]["reason"], "wallclock of 1s exceeded");
+
+    // Bad input: a clear error, no run stored.
+    let before = app.get_json(&format!("/v4/experiments/{expid}/runs"), 200).await["runs"].as_array().unwrap().len();
+    let message = error_of(start(&app, &expid, json!({"mode": "with_downstream", "jobs": ["NOPE", "ALSO_NOT"]})).await, 422).await;
+    assert_eq!(message, "jobs: 2 unknown job(s): NOPE, ALSO_NOT");
+    let message = error_of(start(&app, &expid, json!({"mode": "selected_only"})).await, 422).await;
+    assert_eq!(message, "jobs: mode selected_only needs at least one job");
+    let message = error_of(start(&app, &expid, json!({"mode": "sideways"})).await, 422).await;
+    assert!(message.contains("mode"), "{message}");
+    let message = error_of(start(&app, &expid, json!({"extras": {"env": {"BAD-NAME": "x"}}})).await, 422).await;
+    assert!(message.starts_with("extras.env"), "{message}");
+    let huge = json!({"extras": {"switches": ["x".repeat(1024 * 1024 + 1)]}});
+    assert_eq!(start(&app, &expid, huge).await.status(), 413);
+    let after = app.get_json(&format!("/v4/experiments/{expid}/runs"), 200).await["runs"].as_array().unwrap().len();
+    assert_eq!(before, after);
+
+    // A section without a script, and an experiment without a graph.
+    let res = app.client.put(app.url(&format!("/v4/experiments/{expid}/config")))
+        .json(&json!({"files": {"expdef.yml": EXPDEF, "jobs.yml": "JOBS:\n  INI:\n    RUNNING: once\n    FILE: ini.sh\n"}}))
+        .send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.client.post(app.url(&format!("/v4/experiments/{expid}?action=generate"))).send().await.unwrap().status(), 200);
+    let message = error_of(start(&app, &expid, json!({})).await, 422).await;
+    assert!(message.starts_with("JOBS.INI.SCRIPT: section(s) INI have no SCRIPT"), "{message}");
+    let res = app.client.post(app.url("/v4/experiments")).json(&json!({"description": "empty"})).send().await.unwrap();
+    let empty = res.json::<Value>().await.unwrap()["name"].as_str().unwrap().to_owned();
+    let message = error_of(start(&app, &empty, json!({})).await, 409).await;
+    assert!(message.contains("has no graph yet"), "{message}");
+    assert_eq!(start(&app, "a999", json!({})).await.status(), 404);
+    assert_eq!(app.client.get(app.url(&format!("/v4/experiments/{expid}/runs/77"))).send().await.unwrap().status(), 404);
+}
+
+on_both_backends!(
+    a_run_executes_jobs_in_order_with_retrials_logs_and_history,
+    stop_kills_the_running_jobs_with_their_children_and_cancels_the_queue,
+    partial_runs_follow_their_mode_and_bad_input_changes_nothing,
+);
