@@ -51,6 +51,11 @@ pub async fn resolve_for_job(
 
 /// Replaces every `%NAME%` (letters, digits, `_`, `.`, `-`) that a parameter answers.
 pub fn resolve(text: &str, parameters: &BTreeMap<String, String>) -> ResolvedText {
+    resolve_with(text, |name| parameters.get(name).map(String::as_str))
+}
+
+/// As `resolve`, with parameters looked up by `lookup`.
+pub fn resolve_with<'a>(text: &str, lookup: impl Fn(&str) -> Option<&'a str>) -> ResolvedText {
     let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
     let mut out = String::with_capacity(text.len());
     let mut unresolved: Vec<String> = Vec::new();
@@ -66,7 +71,7 @@ pub fn resolve(text: &str, parameters: &BTreeMap<String, String>) -> ResolvedTex
             continue;
         }
         let name = &after[..name_len];
-        match parameters.get(name) {
+        match lookup(name) {
             Some(value) => out.push_str(value),
             None => {
                 out.push_str(&rest[open..open + name_len + 2]);
@@ -82,47 +87,75 @@ pub fn resolve(text: &str, parameters: &BTreeMap<String, String>) -> ResolvedTex
 }
 
 pub fn parameters_of(config: &WorkflowConfig, graph: &LoadedGraph, number: u32) -> Result<BTreeMap<String, String>, HindcastError> {
-    let mut p = BTreeMap::new();
-    flatten("", &config.to_json(), &mut p);
-    let job = graph.job(number);
-    let section = graph.section(job);
-    let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
-    p.insert("JOBNAME".into(), job.name().to_owned());
-    p.insert("SDATE".into(), text(job.date()));
-    p.insert("MEMBER".into(), text(job.member()));
-    p.insert("SPLIT".into(), job.5.map_or(String::new(), |s| s.to_string()));
-    p.insert("SPLITS".into(), job.6.map_or(String::new(), |s| s.to_string()));
-    p.insert("RETRIALS".into(), section.retrials.to_string());
-    p.insert("FAIL_COUNT".into(), "0".into());
-    p.insert("CURRENT_ARCH".into(), section.platform.clone());
-    let members = config.text("EXPERIMENT.MEMBERS").unwrap_or_default();
-    p.insert("NUMMEMBERS".into(), members.split_whitespace().count().to_string());
-    // The platform's and the section's settings, the section's winning.
-    for prefix in [format!("PLATFORMS.{}.", section.platform), format!("JOBS.{}.", section.name)] {
-        let current: Vec<(String, String)> = p
-            .iter()
-            .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|rest| (format!("CURRENT_{rest}"), v.clone())))
-            .collect();
-        p.extend(current);
+    let source = ParameterSource::new(config);
+    let layer = source.job_layer(graph, number)?;
+    let mut all = source.base;
+    all.extend(layer);
+    Ok(all)
+}
+
+/// The parameters every job of an experiment shares (the configuration flattened), worked
+/// out once, and each job's own on top: running thousands of jobs does not flatten (and
+/// copy) the whole configuration per job.
+#[derive(Debug, Clone)]
+pub struct ParameterSource {
+    base: BTreeMap<String, String>,
+}
+
+impl ParameterSource {
+    pub fn new(config: &WorkflowConfig) -> Self {
+        let mut base = BTreeMap::new();
+        flatten("", &config.to_json(), &mut base);
+        let members = base.get("EXPERIMENT.MEMBERS").map_or(0, |m| m.split_whitespace().count());
+        base.insert("NUMMEMBERS".into(), members.to_string());
+        Self { base }
     }
-    p.insert("CHUNK".into(), job.chunk().unwrap_or(1).to_string());
-    if let Some(date) = job.date() {
-        chunk_parameters(config, date, job.chunk().unwrap_or(1), &mut p)?;
+
+    /// The job's own parameters, which win over the shared ones.
+    pub fn job_layer(&self, graph: &LoadedGraph, number: u32) -> Result<BTreeMap<String, String>, HindcastError> {
+        let mut p = BTreeMap::new();
+        let job = graph.job(number);
+        let section = graph.section(job);
+        let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
+        p.insert("JOBNAME".into(), job.name().to_owned());
+        p.insert("SDATE".into(), text(job.date()));
+        p.insert("MEMBER".into(), text(job.member()));
+        p.insert("SPLIT".into(), job.5.map_or(String::new(), |s| s.to_string()));
+        p.insert("SPLITS".into(), job.6.map_or(String::new(), |s| s.to_string()));
+        p.insert("RETRIALS".into(), section.retrials.to_string());
+        p.insert("FAIL_COUNT".into(), "0".into());
+        p.insert("CURRENT_ARCH".into(), section.platform.clone());
+        // The platform's and the section's settings, the section's winning.
+        for prefix in [format!("PLATFORMS.{}.", section.platform), format!("JOBS.{}.", section.name)] {
+            for (k, v) in self.base.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)) {
+                p.insert(format!("CURRENT_{}", &k[prefix.len()..]), v.clone());
+            }
+        }
+        p.insert("CHUNK".into(), job.chunk().unwrap_or(1).to_string());
+        if let Some(date) = job.date() {
+            chunk_parameters(&self.base, date, job.chunk().unwrap_or(1), &mut p)?;
+        }
+        Ok(p)
     }
-    Ok(p)
+
+    /// A parameter: the job's layer first, then the shared ones.
+    pub fn get<'a>(&'a self, layer: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
+        layer.get(name).or_else(|| self.base.get(name)).map(String::as_str)
+    }
 }
 
 /// Autosubmit's `calendar_chunk`: the chunk's dates, in the format of the start dates.
-fn chunk_parameters(config: &WorkflowConfig, date: &str, chunk: i64, p: &mut BTreeMap<String, String>) -> Result<(), HindcastError> {
+fn chunk_parameters(base: &BTreeMap<String, String>, date: &str, chunk: i64, p: &mut BTreeMap<String, String>) -> Result<(), HindcastError> {
+    let text = |key: &str| base.get(key).cloned();
     let invalid = |key: &str, message: String| HindcastError::invalid(key, message);
-    let size_text = config.text("EXPERIMENT.CHUNKSIZE").unwrap_or_else(|| "1".into());
+    let size_text = text("EXPERIMENT.CHUNKSIZE").unwrap_or_else(|| "1".into());
     let size: i64 = size_text.trim().parse().map_err(|_| invalid("EXPERIMENT.CHUNKSIZE", format!("'{size_text}' is not a whole number")))?;
-    let unit_text = config.text("EXPERIMENT.CHUNKSIZEUNIT").unwrap_or_default();
+    let unit_text = text("EXPERIMENT.CHUNKSIZEUNIT").unwrap_or_default();
     let unit = ChunkUnit::parse(&unit_text)
         .ok_or_else(|| invalid("EXPERIMENT.CHUNKSIZEUNIT", format!("'{unit_text}' is not hour, day, month or year")))?;
-    let noleap = config.text("EXPERIMENT.CALENDAR").is_some_and(|c| c.trim().eq_ignore_ascii_case("noleap"));
+    let noleap = text("EXPERIMENT.CALENDAR").is_some_and(|c| c.trim().eq_ignore_ascii_case("noleap"));
     let start = calendar::parse_date(date).ok_or_else(|| invalid("EXPERIMENT.DATELIST", format!("'{date}' is not a date")))?;
-    let numchunks = config.text("EXPERIMENT.NUMCHUNKS").and_then(|n| n.trim().parse::<i64>().ok()).unwrap_or(1);
+    let numchunks = text("EXPERIMENT.NUMCHUNKS").and_then(|n| n.trim().parse::<i64>().ok()).unwrap_or(1);
     let (from, to) = calendar::chunk_bounds(start, chunk, ChunkCalendar { size, unit, noleap });
     let before_end = match unit {
         ChunkUnit::Hour => to - Duration::hours(1),

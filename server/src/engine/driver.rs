@@ -11,7 +11,7 @@ use app::runs::ops::{section_scripts, RunOptions};
 use app::runs::plan::plan;
 use app::runs::{RunMode, RunStatus};
 use app::store::{AttemptRecord, JobProgress, RunRecord, SharedStore};
-use app::workflow::parameters::{parameters_of, resolve};
+use app::workflow::parameters::{resolve_with, ParameterSource};
 use app::workflow::{JobStatus, LoadedGraph, WorkflowConfig};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -64,7 +64,8 @@ pub async fn drive(shared: &Shared, run: &RunRecord, control: &mut mpsc::Receive
 }
 
 struct Running {
-    handle: String,
+    /// The executor's handle, once the submission has answered.
+    handle: Option<String>,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -72,7 +73,7 @@ struct Driver<'a> {
     shared: &'a Shared,
     run: &'a RunRecord,
     graph: Arc<LoadedGraph>,
-    config: WorkflowConfig,
+    parameters: ParameterSource,
     options: RunOptions,
     scripts: Vec<Option<String>>,
     status: Vec<JobStatus>,
@@ -135,8 +136,8 @@ impl<'a> Driver<'a> {
                     limit(&config, &format!("{key}.TOTAL_JOBS")).or_else(|| limit(&config, &format!("{key}.TOTALJOBS"))).map(|l| (s.platform.clone(), l))
                 })
                 .collect(),
+            parameters: ParameterSource::new(&config),
             graph,
-            config,
             options,
             scripts,
             status,
@@ -266,37 +267,34 @@ impl<'a> Driver<'a> {
             }
         };
         self.set_status(n, JobStatus::Submitted, Some(now), None, None);
-        match self.shared.executor.submit(launch, events.clone()).await {
-            Ok(handle) => {
-                self.record_attempt(key, JobStatus::Submitted, now, None, None, Some(handle.clone()));
-                let section = self.graph.job(n).section();
-                *self.running_per_platform.entry(section).or_default() += 1;
-                self.running.insert(n, Running { handle, _permit: permit });
-                self.log_line(format_args!("{name} submitted (attempt {attempt})"));
-            }
-            Err(err) => {
-                let message = format!("could not be submitted: {err}");
-                self.record_attempt(key, JobStatus::Failed, now, None, Some(message.clone()), None);
-                self.after_failure(n, attempt, &message);
-            }
-        }
+        self.record_attempt(key, JobStatus::Submitted, now, None, None, None);
+        let section = self.graph.job(n).section();
+        *self.running_per_platform.entry(section).or_default() += 1;
+        self.running.insert(n, Running { handle: None, _permit: permit });
+        self.log_line(format_args!("{name} submitted (attempt {attempt})"));
+        // Submitting writes files and forks: done off the driver, so jobs start in parallel.
+        let (executor, events) = (Arc::clone(&self.shared.executor), events.clone());
+        tokio::spawn(async move {
+            let outcome = executor.submit(launch, events.clone()).await.map_err(|e| e.to_string());
+            let _ = events.send(JobEvent::Submitted { key, outcome });
+        });
     }
 
     fn launch_of(&self, key: AttemptKey) -> Result<JobLaunch, String> {
         let n = key.number;
         let job = self.graph.job(n);
         let section = self.graph.section(job);
-        let mut parameters = parameters_of(&self.config, &self.graph, n).map_err(|e| e.to_string())?;
+        let mut layer = self.parameters.job_layer(&self.graph, n).map_err(|e| e.to_string())?;
         let job_extras = self.options.job_extras.get(job.name());
         let extra_env = self.options.extras.env.iter().chain(job_extras.into_iter().flat_map(|e| e.env.iter()));
         let mut env: Vec<(String, String)> = Vec::new();
         for (k, v) in extra_env {
-            parameters.insert(k.clone(), v.clone());
+            layer.insert(k.clone(), v.clone());
             env.push((k.clone(), v.clone()));
         }
-        parameters.insert("FAIL_COUNT".into(), (key.attempt - 1).to_string());
+        layer.insert("FAIL_COUNT".into(), (key.attempt - 1).to_string());
         let script = self.scripts[job.section()].as_deref().unwrap_or_default();
-        let script = resolve(script, &parameters).text;
+        let script = resolve_with(script, |name| self.parameters.get(&layer, name)).text;
         let dir = paths::attempt_dir(&self.shared.data_dir, &self.run.expid, job.name(), self.run.id, key.attempt);
         let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
         env.extend([
@@ -324,6 +322,20 @@ impl<'a> Driver<'a> {
 
     fn on_event(&mut self, event: JobEvent) {
         match event {
+            JobEvent::Submitted { key, outcome: Ok(handle) } => {
+                let Some(running) = self.running.get_mut(&key.number) else { return };
+                running.handle = Some(handle.clone());
+                if self.stopping.is_some() {
+                    let executor = Arc::clone(&self.shared.executor);
+                    let handle = handle.clone();
+                    tokio::spawn(async move { executor.kill(&handle).await });
+                }
+                self.update_attempt(key, |a| a.external_id = Some(handle));
+            }
+            JobEvent::Submitted { key, outcome: Err(err) } => {
+                // Never started: as if it ended at once with the submission's error.
+                self.on_event(JobEvent::Finished { key, exit_code: None, at: Utc::now(), reason: Some(format!("could not be submitted: {err}")) });
+            }
             JobEvent::Started { key, at } => {
                 if self.running.contains_key(&key.number) {
                     self.set_status(key.number, JobStatus::Running, None, Some(at), None);
@@ -408,7 +420,8 @@ impl<'a> Driver<'a> {
         self.log_line(format_args!("stop requested by {by}: killing {} job(s)", self.running.len()));
         self.stopping = Some((by, vec![done]));
         self.ready.clear();
-        let handles: Vec<String> = self.running.values().map(|r| r.handle.clone()).collect();
+        // Jobs whose submission has not answered yet are killed when it does.
+        let handles: Vec<String> = self.running.values().filter_map(|r| r.handle.clone()).collect();
         for handle in handles {
             if let Err(err) = self.shared.executor.kill(&handle).await {
                 tracing::warn!(run = self.run.id, %handle, error = %err, "a job could not be killed");

@@ -31,6 +31,8 @@ pub struct JobLaunch {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobEvent {
+    /// The submission answered: the executor's handle, or why the job could not start.
+    Submitted { key: AttemptKey, outcome: Result<String, String> },
     /// The job left the executor's queue and runs.
     Started { key: AttemptKey, at: DateTime<Utc> },
     /// The job ended: `exit_code` is `None` when it was killed by a signal.

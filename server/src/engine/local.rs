@@ -35,12 +35,19 @@ impl Executor for LocalExecutor {
     async fn submit(&self, launch: JobLaunch, events: mpsc::UnboundedSender<JobEvent>) -> Result<String, ExecutorError> {
         let JobLaunch { key, dir, script, args, env, wallclock, .. } = launch;
         let outputs = dir.join("outputs");
-        tokio::fs::create_dir_all(&outputs).await?;
-        tokio::fs::create_dir_all(dir.join("tmp")).await?;
         let script_path = dir.join("script.sh");
-        tokio::fs::write(&script_path, script_file(&script)).await?;
-        let stdout = std::fs::File::create(dir.join("stdout.log"))?;
-        let stderr = std::fs::File::create(dir.join("stderr.log"))?;
+        // The folder and files in one trip to the blocking pool (one per call costs more).
+        let (stdout, stderr) = {
+            let (outputs, dir, script_path) = (outputs.clone(), dir.clone(), script_path.clone());
+            tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+                std::fs::create_dir_all(&outputs)?;
+                std::fs::create_dir_all(dir.join("tmp"))?;
+                std::fs::write(&script_path, script_file(&script))?;
+                Ok((std::fs::File::create(dir.join("stdout.log"))?, std::fs::File::create(dir.join("stderr.log"))?))
+            })
+            .await
+            .map_err(|e| ExecutorError::Refused(format!("preparing the job's folder was interrupted: {e}")))??
+        };
         let mut command = tokio::process::Command::new("bash");
         command
             .arg(&script_path)
