@@ -33,7 +33,7 @@ pub async fn seed_if_empty(ctx: &AppContext) -> Result<Option<String>, HindcastE
     let expid = app::experiment::Expid::parse(&created.name)?;
     let files = ConfigFiles { files: FILES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect() };
     workflow::save_config(store, &actor, &expid, files).await?;
-    workflow::generate_graph(store, &actor, &expid, GenerateOptions::default(), ctx.limits).await?;
+    workflow::generate_graph(store, ctx.engine.as_ref(), &actor, &expid, GenerateOptions::default(), ctx.limits).await?;
     tracing::info!(%expid, "demo experiment seeded");
     Ok(Some(created.name))
 }

@@ -21,6 +21,8 @@ enum Command {
         #[arg(long, env = "HINDCAST_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Drive a remote Hindcast through its API (runs, queries, logs, events, actions).
+    Client(hindcast_server::client::ClientArgs),
     /// Print the job graph an Autosubmit configuration generates, storing nothing:
     /// `{"jobs": […], "edges": [[parent, child], …]}`.
     Graph {
@@ -50,6 +52,13 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Graph { config, expid }) => graph(&config, &expid),
+        Some(Command::Client(args)) => match hindcast_server::client::main(args).await {
+            Ok(code) => ExitCode::from(code),
+            Err(err) => {
+                eprintln!("hindcast client: {err}");
+                ExitCode::from(2)
+            }
+        },
         Some(Command::Serve { config }) => serve(config.or_else(|| std::env::var_os("HINDCAST_CONFIG").map(PathBuf::from))).await,
         None => serve(std::env::var_os("HINDCAST_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from)).await,
     }

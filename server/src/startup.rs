@@ -60,6 +60,7 @@ impl Application {
             limits: WorkflowLimits { max_jobs: settings.max_jobs },
             engine: Arc::new(engine.clone()),
         };
+        let hub = engine.hub();
         // Interrupted runs are settled in the background: a job still running may take long.
         tokio::spawn(async move { engine.resume().await });
         if settings.demo {
@@ -67,7 +68,7 @@ impl Application {
                 tracing::warn!(error = %err, "the demo experiment could not be seeded");
             }
         }
-        let router = router(&settings, context);
+        let router = router(&settings, context, hub);
         Ok(Self { listener, router, store })
     }
 
@@ -115,7 +116,7 @@ struct WebState {
     context: AppContext,
 }
 
-fn router(settings: &Settings, context: AppContext) -> Router {
+fn router(settings: &Settings, context: AppContext, hub: Arc<crate::engine::events::EventHub>) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name(settings.output_name.clone())
         .site_root(settings.site_root.to_string_lossy().into_owned())
@@ -127,7 +128,7 @@ fn router(settings: &Settings, context: AppContext) -> Router {
     let page_context = context.clone();
     Router::new()
         .route("/healthz", get(healthz))
-        .nest("/v4", api::router(context.clone(), api::JobFiles(settings.data_dir.clone())))
+        .nest("/v4", api::router(context.clone(), api::JobFiles(settings.data_dir.clone()), hub))
         .route("/api/{*server_fn}", get(server_fn_handler).post(server_fn_handler))
         .leptos_routes_with_context(
             &state,

@@ -126,6 +126,9 @@ async fn a_run_executes_jobs_in_order_with_retrials_logs_and_history(backend: Ba
     assert_eq!(text(&app, &format!("{ini}?offset=4&length=8")).await, "20000101");
     let post = format!("/v4/experiments/{expid}/jobs/{expid}_20000101_fc0_1_POST/log?stream=err&run_id={id}&attempt=1");
     assert_eq!(text(&app, &post).await, "broken\n");
+    let res = app.client.get(app.url(&format!("{ini}?download=true"))).send().await.unwrap();
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(res.text().await.unwrap(), "INI 20000101 hello hi db=none\n");
     let run_log = text(&app, &format!("/v4/experiments/{expid}/runs/{id}/log")).await;
     assert!(run_log.contains("plans 5 job(s)") && run_log.contains(&format!("run {id} ended failed")), "{run_log}");
     let message = error_of(app.client.get(app.url(&format!("{ini}?stream=all"))).send().await.unwrap(), 422).await;
@@ -255,7 +258,70 @@ async fn partial_runs_follow_their_mode_and_bad_input_changes_nothing(backend: B
     assert_eq!(app.client.get(app.url(&format!("/v4/experiments/{expid}/runs/77"))).send().await.unwrap().status(), 404);
 }
 
+/// Reads server-sent events from `res` until `until` matches one (at most 10 s): the events
+/// as (name, id, data).
+async fn read_events(res: &mut reqwest::Response, until: impl Fn(&str, &str) -> bool) -> Vec<(String, String, String)> {
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let field = |name: &str| {
+                block.lines().filter_map(|l| l.strip_prefix(name)).map(str::trim_start).collect::<Vec<_>>().join("\n")
+            };
+            let (name, id, data) = (field("event:"), field("id:"), field("data:"));
+            if name.is_empty() {
+                continue; // a keep-alive comment
+            }
+            let done = until(&name, &data);
+            events.push((name, id, data));
+            if done {
+                return events;
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let chunk = tokio::time::timeout(left, res.chunk()).await.expect("events in time").unwrap().expect("stream open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+async fn live_events_resume_after_a_reconnect(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let quiet = "JOBS:\n  INI:\n    RUNNING: member\n    SCRIPT: 'true'\n  SIM:\n    RUNNING: chunk\n    DEPENDENCIES: INI\n    SCRIPT: 'true'\n";
+    let expid = experiment_with(&app, quiet).await;
+    let events = app.url(&format!("/v4/experiments/{expid}/events"));
+    let mut res = app.client.get(&events).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let hello = read_events(&mut res, |name, _| name == "hello").await;
+    assert_eq!(hello.len(), 1);
+
+    let set = |job: &str, status: &str| app.client.patch(app.url(&format!("/v4/experiments/{expid}/jobs/{expid}_{job}?status={status}"))).send();
+    assert_eq!(set("20000101_fc0_INI", "COMPLETED").await.unwrap().status(), 200);
+    let got = read_events(&mut res, |name, _| name == "jobs").await;
+    let (_, first_id, data) = got.last().unwrap().clone();
+    let jobs: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(jobs["type"], "jobs");
+    assert!(jobs["jobs"].as_array().unwrap().contains(&json!({"name": format!("{expid}_20000101_fc0_INI"), "status": "COMPLETED"})), "{jobs}");
+    assert!(jobs["jobs"].as_array().unwrap().contains(&json!({"name": format!("{expid}_20000101_fc0_1_SIM"), "status": "READY"})), "{jobs}");
+    drop(res);
+
+    // Missed while away: delivered on reconnect with Last-Event-ID, then live again.
+    assert_eq!(set("20000101_fc0_1_SIM", "FAILED").await.unwrap().status(), 200);
+    let mut again = app.client.get(&events).header("last-event-id", &first_id).send().await.unwrap();
+    let got = read_events(&mut again, |name, _| name == "jobs").await;
+    assert!(got.last().unwrap().2.contains("FAILED"), "{got:?}");
+    let run: Value = start(&app, &expid, json!({})).await.json().await.unwrap();
+    let got = read_events(&mut again, |name, data| name == "run" && (data.contains("\"passed\"") || data.contains("\"failed\""))).await;
+    assert!(got.iter().any(|(name, _, data)| name == "run" && data.contains(&format!("\"id\":{}", run["id"]))), "{got:?}");
+    // An id this server never gave: start over.
+    let mut stale = app.client.get(format!("{events}?last_event_id=0-5")).send().await.unwrap();
+    assert_eq!(read_events(&mut stale, |_, _| true).await[0].0, "reset");
+    assert_eq!(app.client.get(app.url("/v4/experiments/a999/events")).send().await.unwrap().status(), 404);
+}
+
 on_both_backends!(
+    live_events_resume_after_a_reconnect,
     a_run_executes_jobs_in_order_with_retrials_logs_and_history,
     stop_kills_the_running_jobs_with_their_children_and_cancels_the_queue,
     partial_runs_follow_their_mode_and_bad_input_changes_nothing,

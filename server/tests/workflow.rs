@@ -168,7 +168,7 @@ async fn bad_configurations_are_refused_naming_the_key(backend: Backend) {
     let message = error_of(post(&app, &format!("/v4/experiments/{expid}?action=generate")).await, 422).await;
     assert!(message.contains("at most 10 are allowed"), "{message}");
 
-    let message = error_of(post(&app, &format!("/v4/experiments/{expid}?action=run")).await, 422).await;
+    let message = error_of(post(&app, &format!("/v4/experiments/{expid}?action=explode")).await, 422).await;
     assert!(message.starts_with("action:"), "{message}");
     let message = error_of(post(&app, "/v4/experiments/a999?action=generate").await, 404).await;
     assert!(message.contains("a999"), "{message}");

@@ -118,6 +118,7 @@ pub enum ExperimentTab {
     Jobs,
     Tree,
     Graph,
+    Runs,
 }
 
 /// The header of every page about one experiment: breadcrumbs, id and the tabs.
@@ -129,6 +130,7 @@ pub fn ExperimentHeader(expid: String, current: ExperimentTab) -> impl IntoView 
         (ExperimentTab::Jobs, "Jobs", format!("/experiments/{expid}/jobs")),
         (ExperimentTab::Tree, "Tree", format!("/experiments/{expid}/tree")),
         (ExperimentTab::Graph, "Graph", format!("/experiments/{expid}/graph")),
+        (ExperimentTab::Runs, "Runs", format!("/experiments/{expid}/runs")),
     ];
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumbs">

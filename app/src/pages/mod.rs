@@ -6,6 +6,7 @@ mod experiment_graph;
 mod experiment_jobs;
 mod experiment_list;
 mod experiment_new;
+mod experiment_runs;
 mod experiment_tree;
 mod not_found;
 
@@ -29,6 +30,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // The graph and tree views' elements; modules load without blocking the page.
                 <script type="module" src="/graph.js"></script>
                 <script type="module" src="/tree.js"></script>
+                <script type="module" src="/runs.js"></script>
                 <MetaTags />
             </head>
             <body>
@@ -69,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/experiments/:expid/jobs") view=experiment_jobs::ExperimentJobs ssr=SsrMode::Async />
                     <Route path=path!("/experiments/:expid/tree") view=experiment_tree::ExperimentTree ssr=SsrMode::Async />
                     <Route path=path!("/experiments/:expid/graph") view=experiment_graph::ExperimentGraph ssr=SsrMode::Async />
+                    <Route path=path!("/experiments/:expid/runs") view=experiment_runs::ExperimentRuns ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -1,6 +1,8 @@
 //! How the domain reaches the engine that executes runs (in the server binary): it is told
-//! when a run was queued and asked to stop one. The engine reads everything else from the store.
+//! when a run was queued, asked to stop one, and hands it what changed for live updates. The
+//! engine reads everything else from the store.
 
+use super::live::LiveEvent;
 use async_trait::async_trait;
 
 #[async_trait]
@@ -12,4 +14,7 @@ pub trait RunEngine: Send + Sync + 'static {
     /// end FAILED with reason "stopped", and the run ends cancelled. Returns once the run has
     /// ended; `false` when nothing was running there.
     async fn stop(&self, experiment_id: i64, by: &str) -> bool;
+
+    /// Tells the experiment's live subscribers (pages, API clients) what changed.
+    fn publish(&self, experiment_id: i64, event: LiveEvent);
 }

@@ -2,6 +2,7 @@
 //! (any mode), restart, stop, cancel, and read runs and job attempts.
 
 use super::engine::RunEngine;
+use super::live::LiveEvent;
 use super::plan::{plan, Plan};
 use super::{AttemptView, JobExtras, RunMode, RunRequest, RunStatus, RunView};
 use crate::actor::Actor;
@@ -76,8 +77,10 @@ pub async fn start_run(
     };
     let record = store.create_run(expid, &new, request.queue).await.map_err(to_domain_error)?;
     tracing::info!(%expid, run = record.id, mode = %new.mode, jobs = planned.scope.len(), actor = %actor.name, "run queued");
+    let view = to_view(record);
+    engine.publish(handle.experiment_id, LiveEvent::Run { run: view.clone() });
     engine.wake(handle.experiment_id);
-    Ok(to_view(record))
+    Ok(view)
 }
 
 /// `?action=restart`: failed jobs go back to READY or WAITING and the experiment carries on
@@ -105,6 +108,9 @@ pub async fn stop(store: &dyn Store, engine: &dyn RunEngine, actor: &Actor, expi
     for run in active.iter().filter(|r| r.status == RunStatus::Queued.as_str()) {
         if store.cancel_queued_run(run.id, &message).await.map_err(to_domain_error)? {
             cancelled_queued.push(run.id);
+            if let Ok(run) = store.run(expid, run.id).await {
+                engine.publish(experiment_id, LiveEvent::Run { run: to_view(run) });
+            }
         }
     }
     let running = active.iter().find(|r| r.status == RunStatus::Running.as_str()).map(|r| r.id);
@@ -125,6 +131,9 @@ pub async fn cancel_run(
     match RunStatus::parse(&run.status) {
         Some(RunStatus::Queued) => {
             store.cancel_queued_run(run_id, &format!("cancelled by {}", actor.name)).await.map_err(to_domain_error)?;
+            if let Ok(run) = store.run(expid, run_id).await {
+                engine.publish(run.experiment_id, LiveEvent::Run { run: to_view(run) });
+            }
         }
         Some(RunStatus::Running) => {
             engine.stop(run.experiment_id, &actor.name).await;

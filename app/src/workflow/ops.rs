@@ -103,6 +103,7 @@ pub async fn delete_config_file(
 /// Builds the job graph from the stored configuration and, unless a dry run, stores it.
 pub async fn generate_graph(
     store: &dyn Store,
+    live: &dyn crate::runs::engine::RunEngine,
     actor: &Actor,
     expid: &Expid,
     options: GenerateOptions,
@@ -156,6 +157,9 @@ pub async fn generate_graph(
     };
     let stored = store.store_graph(expid, rows, !options.reset_statuses).await.map_err(to_domain_error)?;
     tracing::info!(%expid, actor = %actor.name, jobs, edges, version = stored.graph_version, "graph generated");
+    if let Ok(handle) = store.graph(expid).await {
+        live.publish(handle.experiment_id, crate::runs::live::LiveEvent::Graph { graph_version: stored.graph_version });
+    }
     Ok(GenerateOutcome {
         dry_run: false,
         jobs,

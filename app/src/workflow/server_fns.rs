@@ -43,7 +43,7 @@ pub async fn generate_graph(
         let ctx = AppContext::current()?;
         let expid = expid_of(expid.as_deref().unwrap_or_default())?;
         let options = ops::GenerateOptions { dry_run: checked(&dry_run), reset_statuses: checked(&reset_statuses) };
-        ops::generate_graph(ctx.store.as_ref(), &ctx.actor(), &expid, options, ctx.limits).await
+        ops::generate_graph(ctx.store.as_ref(), ctx.engine.as_ref(), &ctx.actor(), &expid, options, ctx.limits).await
     }.await)
 }
 

@@ -49,6 +49,7 @@ const DONE: [JobStatus; 2] = [JobStatus::Completed, JobStatus::Skipped];
 
 pub async fn set_status(
     store: &dyn Store,
+    live: &dyn crate::runs::engine::RunEngine,
     actor: &Actor,
     expid: &Expid,
     request: &SetStatusRequest,
@@ -99,6 +100,14 @@ pub async fn set_status(
     if !request.dry_run && !changes.is_empty() {
         store.change_statuses(id, graph.version, &changes).await.map_err(to_domain_error)?;
         tracing::info!(%expid, actor = %actor.name, %status, jobs = changed.len(), followers = changes.len() - changed.len(), "job statuses set");
+        let jobs = changes
+            .iter()
+            .map(|&(n, _, to)| crate::runs::live::JobChange {
+                name: graph.job(n).name().to_owned(),
+                status: JobStatus::from_code(to).unwrap_or(JobStatus::Unknown),
+            })
+            .collect();
+        live.publish(id, crate::runs::live::LiveEvent::Jobs { jobs });
     }
     let names = |numbers: &[u32]| numbers.iter().map(|&n| graph.job(n).name().to_owned()).collect();
     Ok(SetStatusOutcome {

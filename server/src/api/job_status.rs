@@ -38,7 +38,7 @@ pub async fn one(
         filter: None,
         dry_run: params.dry_run.unwrap_or(false),
     };
-    Ok(Json(set_status::set_status(ctx.store.as_ref(), &ctx.actor(), &expid, &request).await?))
+    Ok(Json(set_status::set_status(ctx.store.as_ref(), ctx.engine.as_ref(), &ctx.actor(), &expid, &request).await?))
 }
 
 /// Sets the status of the jobs named and of those the filter selects, all in one transaction.
@@ -53,5 +53,5 @@ pub async fn many(
 ) -> Result<Json<SetStatusOutcome>, ApiError> {
     let expid = parse_path_expid(&expid)?;
     let Json(request) = body?;
-    Ok(Json(set_status::set_status(ctx.store.as_ref(), &ctx.actor(), &expid, &request).await?))
+    Ok(Json(set_status::set_status(ctx.store.as_ref(), ctx.engine.as_ref(), &ctx.actor(), &expid, &request).await?))
 }

@@ -11,7 +11,7 @@ use app::error::HindcastError;
 use app::runs::ops;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
@@ -40,6 +40,8 @@ pub struct LogRange {
     pub length: Option<u64>,
     /// Return the last `tail` bytes instead.
     pub tail: Option<u64>,
+    /// The whole file, as a download (HTTP `Range` requests work too).
+    pub download: Option<bool>,
 }
 
 /// A job's stdout or stderr. Headers `X-Log-Size` (the file's size now) and `X-Log-Offset`
@@ -53,6 +55,7 @@ pub async fn job_log(
     Extension(files): Extension<JobFiles>,
     Path((expid, name)): Path<(String, String)>,
     range: Result<Query<LogRange>, QueryRejection>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let expid = parse_path_expid(&expid)?;
     let Query(range) = range?;
@@ -68,6 +71,10 @@ pub async fn job_log(
     };
     let attempt = chosen.ok_or_else(|| HindcastError::NotFound(format!("Job {name} has no such attempt; it may never have run.")))?;
     let path = paths::attempt_dir(&files.0, expid.as_str(), &name, attempt.run_id, attempt.attempt).join(file);
+    if range.download == Some(true) {
+        let stem = if file == "stdout.log" { "out" } else { "err" };
+        return download(&path, &format!("{name}.run{}-attempt{}.{stem}.log", attempt.run_id, attempt.attempt), headers).await;
+    }
     read_range(&path, &range).await
 }
 
@@ -80,11 +87,34 @@ pub async fn run_log(
     Extension(files): Extension<JobFiles>,
     Path((expid, run_id)): Path<(String, String)>,
     range: Result<Query<LogRange>, QueryRejection>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (expid, run_id) = parse_run_path(&expid, &run_id)?;
     let Query(range) = range?;
     ops::get_run(ctx.store.as_ref(), &expid, run_id).await?;
-    read_range(&paths::run_log(&files.0, expid.as_str(), run_id), &range).await
+    let path = paths::run_log(&files.0, expid.as_str(), run_id);
+    if range.download == Some(true) {
+        return download(&path, &format!("{expid}.run{run_id}.log"), headers).await;
+    }
+    read_range(&path, &range).await
+}
+
+/// The whole file, streamed from disk (never read into memory), with `Range` support.
+async fn download(path: &std::path::Path, file_name: &str, headers: HeaderMap) -> Result<Response, ApiError> {
+    use tower::ServiceExt;
+    let mut request = axum::http::Request::new(axum::body::Body::empty());
+    if let Some(range) = headers.get(header::RANGE) {
+        request.headers_mut().insert(header::RANGE, range.clone());
+    }
+    let served = tower_http::services::ServeFile::new_with_mime(path, &mime::TEXT_PLAIN_UTF_8)
+        .oneshot(request)
+        .await
+        .map_err(|_| ApiError::from(HindcastError::Internal))?;
+    let mut response = served.map(axum::body::Body::new).into_response();
+    if let Ok(value) = header::HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
 }
 
 async fn read_range(path: &std::path::Path, range: &LogRange) -> Result<Response, ApiError> {

@@ -4,6 +4,7 @@
 mod config_upload;
 mod docs;
 mod error;
+mod events;
 mod experiments;
 mod graph;
 mod job_status;
@@ -22,7 +23,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
-pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext, files: JobFiles) -> Router<S> {
+pub fn router<S: Clone + Send + Sync + 'static>(
+    context: AppContext,
+    files: JobFiles,
+    hub: std::sync::Arc<crate::engine::events::EventHub>,
+) -> Router<S> {
     Router::new()
         .route("/experiments", get(experiments::list).post(experiments::create))
         .route(
@@ -53,6 +58,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext, files: JobF
         .route("/experiments/{expid}/jobs/{job_name}/children", get(workflow::children))
         .route("/experiments/{expid}/jobs/{job_name}/parameters", get(parameters::list))
         .route("/experiments/{expid}/jobs/{job_name}/resolve", post(parameters::resolve))
+        .route("/experiments/{expid}/events", get(events::stream))
         .route("/experiments/{expid}/jobs/{job_name}/history", get(runs::job_history))
         .route("/experiments/{expid}/jobs/{job_name}/log", get(logs::job_log))
         // A run's options (switches, environment per job) fit in 1 MB; more is refused (413).
@@ -66,5 +72,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(context: AppContext, files: JobF
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::Extension(files))
+        .layer(axum::Extension(hub))
         .with_state(context)
 }

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers and types themselves.
 
-use super::{config_upload, error::ErrorBody, experiments, graph, job_status, logs, parameters, runs, workflow};
+use super::{config_upload, error::ErrorBody, events, experiments, graph, job_status, logs, parameters, runs, workflow};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -13,7 +13,7 @@ use utoipa::OpenApi;
         workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary, workflow::tree,
         graph::layout, graph::statuses, parameters::list, parameters::resolve,
         job_status::one, job_status::many,
-        runs::start, runs::list, runs::one, runs::cancel, runs::attempts, runs::job_history, logs::job_log, logs::run_log
+        runs::start, runs::list, runs::one, runs::cancel, runs::attempts, runs::job_history, logs::job_log, logs::run_log, events::stream
     ),
     components(schemas(ErrorBody, experiments::CreateExperimentBody, experiments::UpdateExperimentBody)),
     tags(

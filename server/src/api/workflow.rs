@@ -106,7 +106,7 @@ pub async fn action(
                 dry_run: params.dry_run.unwrap_or(false),
                 reset_statuses: params.reset_statuses.unwrap_or(false),
             };
-            Ok(Json(ops::generate_graph(store, &actor, &expid, options, ctx.limits).await?).into_response())
+            Ok(Json(ops::generate_graph(store, engine, &actor, &expid, options, ctx.limits).await?).into_response())
         }
         Some("run") => {
             let run = runs::start_run(store, engine, &actor, &expid, &app::runs::RunRequest::default()).await?;

@@ -9,6 +9,7 @@ use super::paths;
 use app::experiment::Expid;
 use app::runs::ops::{section_scripts, RunOptions};
 use app::runs::plan::plan;
+use app::runs::live::{JobChange, LiveEvent};
 use app::runs::{RunMode, RunStatus};
 use app::store::{AttemptRecord, JobProgress, RunRecord, SharedStore};
 use app::workflow::parameters::{resolve_with, ParameterSource};
@@ -39,6 +40,7 @@ pub struct Shared {
     pub slots: Arc<Semaphore>,
     pub data_dir: std::path::PathBuf,
     pub api_url: String,
+    pub hub: Arc<super::events::EventHub>,
 }
 
 /// How a run ended.
@@ -501,6 +503,13 @@ impl<'a> Driver<'a> {
             return;
         }
         let jobs: Vec<JobProgress> = std::mem::take(&mut self.pending_jobs).into_values().collect();
+        let changes: Vec<JobChange> = jobs
+            .iter()
+            .map(|j| JobChange {
+                name: self.graph.job(j.number).name().to_owned(),
+                status: JobStatus::from_code(j.status).unwrap_or(JobStatus::Unknown),
+            })
+            .collect();
         let attempts: Vec<AttemptRecord> = std::mem::take(&mut self.pending_attempts).into_values().collect();
         // A failed write is retried with the next batch rather than lost.
         if let Err(err) = self.shared.store.record_progress(self.run.experiment_id, &jobs, &attempts).await {
@@ -514,6 +523,7 @@ impl<'a> Driver<'a> {
             }
             self.flush_due = Some(Instant::now() + Duration::from_secs(1));
         }
+        self.shared.hub.publish(self.run.experiment_id, &LiveEvent::Jobs { jobs: changes });
         if let Some(log) = self.log.as_mut() {
             let _ = log.flush();
         }

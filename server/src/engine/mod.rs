@@ -2,12 +2,15 @@
 //! executor (local processes), and resumes what a restart interrupted.
 
 mod driver;
+pub mod events;
 pub mod executor;
 pub mod local;
 pub mod paths;
 mod recovery;
 
 use app::runs::engine::RunEngine;
+use app::runs::live::LiveEvent;
+use events::EventHub;
 use app::store::SharedStore;
 use async_trait::async_trait;
 use driver::{Control, Shared};
@@ -33,7 +36,14 @@ struct Inner {
 impl Engine {
     pub fn new(store: SharedStore, executor: Arc<dyn Executor>, data_dir: PathBuf, api_url: String, max_parallel_jobs: usize) -> Self {
         Self(Arc::new(Inner {
-            shared: Shared { store, executor, slots: Arc::new(Semaphore::new(max_parallel_jobs)), data_dir, api_url },
+            shared: Shared {
+                store,
+                executor,
+                slots: Arc::new(Semaphore::new(max_parallel_jobs)),
+                data_dir,
+                api_url,
+                hub: Arc::new(EventHub::default()),
+            },
             active: Mutex::new(HashMap::new()),
         }))
     }
@@ -65,6 +75,11 @@ impl Engine {
     pub fn data_dir(&self) -> &std::path::Path {
         &self.0.shared.data_dir
     }
+
+    /// The live events of every experiment.
+    pub fn hub(&self) -> Arc<EventHub> {
+        Arc::clone(&self.0.shared.hub)
+    }
 }
 
 impl Inner {
@@ -93,10 +108,16 @@ impl Inner {
                 }
             };
             tracing::info!(expid = %run.expid, run = run.id, "run started");
+            self.shared.hub.publish(experiment_id, &LiveEvent::Run { run: app::runs::ops::to_view(run.clone()) });
             let (outcome, waiters) = driver::drive(&self.shared, &run, &mut control).await;
             let status = outcome.status.as_str();
             if let Err(err) = self.shared.store.finish_run(run.id, status, outcome.message.as_deref()).await {
                 tracing::error!(run = run.id, error = %err, "the run's end could not be stored");
+            }
+            if let Ok(ended) = app::experiment::Expid::parse(&run.expid) {
+                if let Ok(ended) = self.shared.store.run(&ended, run.id).await {
+                    self.shared.hub.publish(experiment_id, &LiveEvent::Run { run: app::runs::ops::to_view(ended) });
+                }
             }
             tracing::info!(expid = %run.expid, run = run.id, status, "run ended");
             for waiter in waiters {
@@ -124,5 +145,9 @@ impl RunEngine for Engine {
             tracing::warn!(experiment_id, "jobs still ending {}s after the stop request", STOP_WAIT.as_secs());
         }
         true
+    }
+
+    fn publish(&self, experiment_id: i64, event: LiveEvent) {
+        self.0.shared.hub.publish(experiment_id, &event);
     }
 }
