@@ -61,3 +61,106 @@ fn a_bad_configuration_is_refused_with_the_variable_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("LEPTOS_SITE_ADDR"));
 }
+
+/// Starts `hindcast serve` on the SQLite file and data folder in `dir`; the child and its URL.
+fn start_server(dir: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hindcast"))
+        .arg("serve")
+        .current_dir(dir)
+        .env_remove("HINDCAST_CONFIG")
+        .env("DATABASE_URL", format!("sqlite://{}/h.db", dir.display()))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("HINDCAST_LOG_FORMAT", "text")
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let url = loop {
+        let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("the URL is printed");
+        if let Some(at) = line.find("http://") {
+            break line[at..].split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    (child, url)
+}
+
+fn client(url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hindcast")).arg("client").args(args).env("HINDCAST_URL", url).output().unwrap()
+}
+
+async fn json(res: reqwest::Response) -> serde_json::Value {
+    res.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_kill_9_a_running_job_is_adopted_and_runs_once_driven_by_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, url) = start_server(dir.path());
+    let http = reqwest::Client::new();
+    let created = json(http.post(format!("{url}/v4/experiments")).json(&serde_json::json!({"description": "crash"})).send().await.unwrap()).await;
+    let expid = created["name"].as_str().unwrap().to_owned();
+    let count = dir.path().join("count.txt");
+    let jobs = format!(
+        "JOBS:\n  LONG:\n    RUNNING: once\n    SCRIPT: |\n      echo started >> {c}\n      sleep 3\n      echo done\n  \
+         AFTER:\n    RUNNING: once\n    DEPENDENCIES: LONG\n    SCRIPT: echo after\n",
+        c = count.display()
+    );
+    let files = serde_json::json!({"files": {"expdef.yml": "DEFAULT:\n  EXPID: a000\n  HPCARCH: LOCAL\nEXPERIMENT:\n  DATELIST: '20000101'\n  MEMBERS: fc0\n  NUMCHUNKS: 1\n", "jobs.yml": jobs}});
+    assert_eq!(http.put(format!("{url}/v4/experiments/{expid}/config")).json(&files).send().await.unwrap().status(), 200);
+    assert_eq!(client(&url, &["action", &expid, "generate"]).status.code(), Some(0));
+
+    let payload = dir.path().join("run.json");
+    std::fs::write(&payload, r#"{"mode": "all"}"#).unwrap();
+    let out = client(&url, &["run", &expid, "--input", payload.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = run["id"].as_i64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !count.exists() {
+        assert!(Instant::now() < deadline, "the job never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Long enough for the engine's next write (every 100 ms) to record the job's process.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.kill().unwrap(); // SIGKILL: no chance to clean up
+    server.wait().unwrap();
+
+    let (mut server, url) = start_server(dir.path());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ended = loop {
+        let out = client(&url, &["get", &expid, "--run", &id.to_string()]);
+        let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        if !["queued", "running"].contains(&run["status"].as_str().unwrap()) {
+            break run;
+        }
+        assert!(Instant::now() < deadline, "the interrupted run never ended: {run}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(ended["status"], "passed", "{ended}");
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "started\n", "the job ran exactly once");
+    let job = json(http.get(format!("{url}/v4/experiments/{expid}/jobs/{expid}_AFTER")).send().await.unwrap()).await;
+    assert_eq!(job["status"], "COMPLETED");
+
+    let log = dir.path().join("long.log");
+    let out = client(&url, &["logs", &expid, "--job", &format!("{expid}_LONG"), "--output", log.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "done\n");
+    let out = client(&url, &["events", &expid, "--count", "1"]);
+    let hello: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hello["event"], "hello");
+    let out = client(&url, &["get", "a999"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("404: Experiment with expid 'a999' not found."));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
