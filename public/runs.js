@@ -85,8 +85,9 @@ const TEMPLATE = `
 </section>`;
 
 const time = (t) => (t ? new Date(t).toLocaleString() : "—");
-const el = (tag, props = {}, ...children) => {
+const el = (tag, { dataset, ...props } = {}, ...children) => {
   const node = Object.assign(document.createElement(tag), props);
+  Object.assign(node.dataset, dataset || {});
   node.append(...children.filter((c) => c != null));
   return node;
 };
@@ -302,7 +303,8 @@ class HindcastRuns extends HTMLElement {
       const parts = [];
       if (out.stopped_run) parts.push(`run #${out.stopped_run} stopped`);
       if (out.cancelled_queued.length) parts.push(`${out.cancelled_queued.length} queued run(s) cancelled`);
-      this.say(parts.length ? `${parts.join(", ")}.` : "Nothing was running.");
+      const text = parts.join(", ");
+      this.say(text ? `${text[0].toUpperCase()}${text.slice(1)}.` : "Nothing was running.");
     } catch (err) { this.say(err.message, true); }
   }
 }

@@ -1,0 +1,77 @@
+import { test, expect } from '@playwright/test';
+import { openHydrated } from './pages';
+
+const expdef = `EXPERIMENT:
+  DATELIST: '20000101'
+  MEMBERS: 'fc0'
+  CHUNKSIZEUNIT: month
+  CHUNKSIZE: 1
+  NUMCHUNKS: 2
+`;
+const jobs = `JOBS:
+  INI:
+    RUNNING: member
+    SCRIPT: echo "hello from %JOBNAME% with $GREETING"
+  SIM:
+    RUNNING: chunk
+    DEPENDENCIES: INI SIM-1
+    SCRIPT: |
+      sleep 1
+      echo "chunk %CHUNK%"
+`;
+
+test('the runs page starts a run, follows it live, shows attempts and logs, and stops', async ({ page, request }) => {
+  const created = await request.post('/v4/experiments', { data: { description: 'Runs from the GUI' } });
+  const expid = (await created.json()).name as string;
+  await request.put(`/v4/experiments/${expid}/config`, { data: { files: { 'expdef.yml': expdef, 'jobs.yml': jobs } } });
+  expect((await request.post(`/v4/experiments/${expid}?action=generate`)).status()).toBe(200);
+
+  await openHydrated(page, `/experiments/${expid}`);
+  await page.getByRole('navigation', { name: 'Experiment' }).getByRole('link', { name: 'Runs' }).click();
+  const runs = page.locator('hc-runs');
+  await expect(runs).toHaveAttribute('data-state', 'ready');
+  await expect(runs.locator('.live')).toHaveText('Live');
+  await expect(runs.locator('tbody.runs')).toContainText('No runs yet.');
+
+  // A selection without jobs is refused with the server's message; nothing starts.
+  await runs.getByLabel('Mode').selectOption('selected_only');
+  await runs.getByRole('button', { name: 'Start run' }).click();
+  await expect(runs.locator('.message')).toHaveText('jobs: mode selected_only needs at least one job');
+
+  await runs.getByLabel('Mode').selectOption('all');
+  await runs.getByLabel('Environment (NAME=value per line)').fill('GREETING=Hindcast');
+  await runs.getByRole('button', { name: 'Start run' }).click();
+  await expect(runs.locator('.message')).toContainText('Run #');
+  const row = runs.locator('tbody.runs tr').first();
+  // Live: the row turns passed without a reload.
+  await expect(row.locator('.chip')).toHaveText('passed', { timeout: 20_000 });
+  await expect(row).toContainText('3');
+
+  await row.click();
+  const attempts = runs.locator('tbody.attempts tr');
+  await expect(attempts).toHaveCount(3);
+  await expect(runs.locator('.log')).toContainText('ended passed');
+  await attempts.filter({ hasText: `${expid}_20000101_fc0_INI` }).getByRole('button', { name: 'out' }).click();
+  await expect(runs.locator('.log-title')).toContainText('INI attempt 1 stdout');
+  await expect(runs.locator('.log')).toHaveText(`hello from ${expid}_20000101_fc0_INI with Hindcast\n`);
+  const download = await request.get((await runs.locator('a.download').getAttribute('href')) ?? '');
+  expect(await download.text()).toBe(`hello from ${expid}_20000101_fc0_INI with Hindcast\n`);
+
+  // Force a re-run of SIM_1 and everything below it, then stop it while it sleeps.
+  await runs.getByLabel('Mode').selectOption('with_downstream');
+  await runs.getByLabel('Jobs (one per line)').fill(`${expid}_20000101_fc0_1_SIM`);
+  await runs.getByLabel('Re-run completed jobs (force)').check();
+  await runs.getByLabel('…and their downstream').check();
+  await runs.getByRole('button', { name: 'Start run' }).click();
+  await expect(runs.locator('tbody.runs tr').first().locator('.chip')).toHaveText('running');
+  await runs.getByRole('button', { name: 'Stop the experiment' }).click();
+  await expect(runs.locator('.message')).toContainText('Run #');
+  await expect(runs.locator('.message')).toContainText('stopped');
+  await expect(runs.locator('tbody.runs tr').first().locator('.chip')).toHaveText('cancelled');
+  await page.screenshot({ path: 'test-results/screens/runs.png', fullPage: true });
+});
+
+test('the runs page of an unknown experiment answers 404', async ({ page }) => {
+  const missing = await page.goto('/experiments/a9zz/runs');
+  expect(missing?.status()).toBe(404);
+});
