@@ -320,7 +320,60 @@ async fn live_events_resume_after_a_reconnect(backend: Backend) {
     assert_eq!(app.client.get(app.url("/v4/experiments/a999/events")).send().await.unwrap().status(), 404);
 }
 
+/// The names and contents of a zip's files.
+fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut file, &mut text).unwrap();
+            (file.name().to_owned(), text)
+        })
+        .collect()
+}
+
+async fn job_files_download_as_zips_and_paths_never_escape(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let jobs = "JOBS:\n  MAKE:\n    RUNNING: once\n    SCRIPT: |\n      mkdir -p sub\n      echo data > sub/result.txt\n      \
+                echo scratch > \"$TMPDIR/scratch\"\n      ln -s /etc/passwd leak\n      echo made\n";
+    let expid = experiment_with(&app, jobs).await;
+    let run = start(&app, &expid, json!({})).await.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(wait_for_end(&app, &expid, run).await["status"], "passed");
+    let job = format!("{expid}_MAKE");
+    let zip_of = |path: String| {
+        let app = &app;
+        async move {
+            let res = app.client.get(app.url(&path)).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            assert_eq!(res.headers()["content-type"], "application/zip");
+            unzip(&res.bytes().await.unwrap())
+        }
+    };
+    let base = format!("/v4/experiments/{expid}/jobs/{job}");
+    let attempt = format!("{job}/run{run}-attempt1");
+    // The link to /etc/passwd is not followed.
+    assert_eq!(zip_of(format!("{base}/outputs")).await, vec![(format!("{attempt}/outputs/sub/result.txt"), "data\n".to_owned())]);
+    assert_eq!(zip_of(format!("{base}/temps")).await, vec![(format!("{attempt}/tmp/scratch"), "scratch\n".to_owned())]);
+    let logs = zip_of(format!("{base}/logs?run_id={run}")).await;
+    let names: Vec<&str> = logs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, [format!("{attempt}/script.sh"), format!("{attempt}/stdout.log"), format!("{attempt}/stderr.log")]);
+    assert_eq!(logs[1].1, "made\n");
+    let run_zip = zip_of(format!("/v4/experiments/{expid}/runs/{run}/logs")).await;
+    assert_eq!(run_zip[0].0, format!("run{run}.log"));
+    assert!(run_zip.iter().any(|(n, t)| n == &format!("{job}/attempt1/stdout.log") && t == "made\n"), "{run_zip:?}");
+
+    assert_eq!(text(&app, &format!("{base}/outputs/sub/result.txt")).await, "data\n");
+    for bad in ["leak", "..%2Fscript.sh", "%2Fetc%2Fpasswd", "sub%2F..%2F..%2Fstdout.log", "sub", "nothing.txt"] {
+        let res = app.client.get(app.url(&format!("{base}/outputs/{bad}"))).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{bad}");
+    }
+    assert_eq!(app.client.get(app.url(&format!("{base}/outputs?run_id=99"))).send().await.unwrap().status(), 404);
+    assert_eq!(app.client.get(app.url(&format!("/v4/experiments/{expid}/jobs/NOPE/logs"))).send().await.unwrap().status(), 404);
+}
+
 on_both_backends!(
+    job_files_download_as_zips_and_paths_never_escape,
     live_events_resume_after_a_reconnect,
     a_run_executes_jobs_in_order_with_retrials_logs_and_history,
     stop_kills_the_running_jobs_with_their_children_and_cancels_the_queue,

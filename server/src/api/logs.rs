@@ -100,7 +100,7 @@ pub async fn run_log(
 }
 
 /// The whole file, streamed from disk (never read into memory), with `Range` support.
-async fn download(path: &std::path::Path, file_name: &str, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(super) async fn download(path: &std::path::Path, file_name: &str, headers: HeaderMap) -> Result<Response, ApiError> {
     use tower::ServiceExt;
     let mut request = axum::http::Request::new(axum::body::Body::empty());
     if let Some(range) = headers.get(header::RANGE) {

@@ -1,6 +1,7 @@
 //! The public JSON API under `/v4`: autosubmit-api 4.2.0's routes and shapes where it has the
 //! same endpoint, and what it lacks. Handlers only translate HTTP to domain calls.
 
+mod artifacts;
 mod config_upload;
 mod docs;
 mod error;
@@ -61,6 +62,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .route("/experiments/{expid}/events", get(events::stream))
         .route("/experiments/{expid}/jobs/{job_name}/history", get(runs::job_history))
         .route("/experiments/{expid}/jobs/{job_name}/log", get(logs::job_log))
+        .route("/experiments/{expid}/jobs/{job_name}/logs", get(artifacts::job_logs))
+        .route("/experiments/{expid}/jobs/{job_name}/outputs", get(artifacts::job_outputs))
+        .route("/experiments/{expid}/jobs/{job_name}/outputs/{*path}", get(artifacts::output_file))
+        .route("/experiments/{expid}/jobs/{job_name}/temps", get(artifacts::job_temps))
+        .route("/experiments/{expid}/runs/{run_id}/logs", get(artifacts::run_logs))
         // A run's options (switches, environment per job) fit in 1 MB; more is refused (413).
         .route("/experiments/{expid}/runs", get(runs::list).post(runs::start).layer(DefaultBodyLimit::max(1024 * 1024)))
         .route("/experiments/{expid}/runs/{run_id}", get(runs::one))

@@ -1,6 +1,7 @@
 //! The engine: executes the runs the domain queues, one at a time per experiment, on an
 //! executor (local processes), and resumes what a restart interrupted.
 
+pub mod artifacts;
 mod driver;
 pub mod events;
 pub mod executor;
