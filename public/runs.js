@@ -71,7 +71,7 @@ const TEMPLATE = `
 </section>
 <section class="detail" hidden aria-live="polite">
   <h2 class="detail-title"></h2>
-  <table><thead><tr><th>Job</th><th>Attempt</th><th>Status</th><th>Exit</th><th>Reason</th><th>Started</th><th>Ended</th><th>Logs</th></tr></thead>
+  <table><thead><tr><th>Job</th><th>Attempt</th><th>Status</th><th>Exit</th><th>Reason</th><th>Report</th><th>Started</th><th>Ended</th><th>Logs</th></tr></thead>
   <tbody class="attempts"></tbody></table>
   <div class="row" style="margin-top:12px">
     <strong class="log-title">Run log</strong>
@@ -91,6 +91,9 @@ const el = (tag, { dataset, ...props } = {}, ...children) => {
   node.append(...children.filter((c) => c != null));
   return node;
 };
+// A job's last report: "50% half way · sypd 3.5".
+const report = (a) => [a.progress != null ? `${a.progress}%` : "", a.status_message || "",
+  Object.entries(a.metrics || {}).map(([k, v]) => `${k} ${v}`).join(", ")].filter(Boolean).join(" · ");
 const chip = (text) => el("span", { className: `chip ${text}`, textContent: text });
 
 class HindcastRuns extends HTMLElement {
@@ -156,6 +159,10 @@ class HindcastRuns extends HTMLElement {
       if (run.id === this.selected) this.loadAttempts();
     });
     this.events.addEventListener("jobs", () => { if (this.selected) this.attemptsStale = true; });
+    this.events.addEventListener("report", (e) => {
+      const { attempt } = JSON.parse(e.data);
+      if (attempt.run_id === this.selected) this.attemptsStale = true;
+    });
     this.events.onerror = () => { this.ui.live.textContent = "Reconnecting…"; };
   }
 
@@ -211,9 +218,9 @@ class HindcastRuns extends HTMLElement {
         })));
         return el("tr", {}, el("td", { className: "mono", textContent: a.job_name }), el("td", { textContent: a.attempt }),
           el("td", {}, chip(a.status)), el("td", { textContent: a.exit_code ?? "" }), el("td", { textContent: a.reason || "" }),
-          el("td", { textContent: time(a.started_at) }), el("td", { textContent: time(a.finished_at) }), logs);
+          el("td", { textContent: report(a) }), el("td", { textContent: time(a.started_at) }), el("td", { textContent: time(a.finished_at) }), logs);
       }));
-      if (attempts.length === 0) this.ui.attempts.replaceChildren(el("tr", {}, el("td", { colSpan: 8, className: "muted", textContent: "No job has started yet." })));
+      if (attempts.length === 0) this.ui.attempts.replaceChildren(el("tr", {}, el("td", { colSpan: 9, className: "muted", textContent: "No job has started yet." })));
     } catch (err) { this.say(err.message, true); }
   }
 

@@ -15,6 +15,9 @@ pub enum HindcastError {
     /// Input failed validation; `field` names the form field or query parameter.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// The request did not prove who sent it (a missing or wrong token).
+    #[error("{0}")]
+    Unauthorized(String),
     /// The request clashes with the current state (e.g. no free experiment id).
     #[error("{0}")]
     Conflict(String),
@@ -38,6 +41,7 @@ impl HindcastError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Transport(_) => StatusCode::BAD_REQUEST,
         }

@@ -372,7 +372,50 @@ async fn job_files_download_as_zips_and_paths_never_escape(backend: Backend) {
     assert_eq!(app.client.get(app.url(&format!("/v4/experiments/{expid}/jobs/NOPE/logs"))).send().await.unwrap().status(), 404);
 }
 
+async fn jobs_report_progress_with_their_own_token(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let jobs = r#"JOBS:
+  REPORTER:
+    RUNNING: once
+    SCRIPT: |
+      echo "$HINDCAST_JOB_TOKEN" > token.txt
+      python3 - <<'PY'
+      import json, os, urllib.request
+      url = f"{os.environ['HINDCAST_API_URL']}/v4/experiments/{os.environ['HINDCAST_EXPID']}/jobs/{os.environ['HINDCAST_JOB_NAME']}/report"
+      for body in ({"progress": 50, "message": "half way", "metrics": {"sypd": 3.5}}, {"metrics": {"chunks": 2}}):
+          request = urllib.request.Request(url, data=json.dumps(body).encode(), method="PUT",
+              headers={"content-type": "application/json", "authorization": "Bearer " + os.environ["HINDCAST_JOB_TOKEN"]})
+          print(urllib.request.urlopen(request).status)
+      PY
+"#;
+    let expid = experiment_with(&app, jobs).await;
+    let mut events = app.client.get(app.url(&format!("/v4/experiments/{expid}/events"))).send().await.unwrap();
+    let run = start(&app, &expid, json!({})).await.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let got = read_events(&mut events, |name, _| name == "report").await;
+    assert!(got.last().unwrap().2.contains("half way"), "{got:?}");
+    assert_eq!(wait_for_end(&app, &expid, run).await["status"], "passed");
+    let job = format!("{expid}_REPORTER");
+    assert_eq!(text(&app, &format!("/v4/experiments/{expid}/jobs/{job}/log")).await, "200\n200\n");
+    let history = app.get_json(&format!("/v4/experiments/{expid}/jobs/{job}/history"), 200).await;
+    let attempt = &history["attempts"][0];
+    assert_eq!((attempt["progress"].as_f64(), attempt["status_message"].as_str()), (Some(50.0), Some("half way")));
+    assert_eq!(attempt["metrics"], json!({"sypd": 3.5, "chunks": 2.0}));
+
+    // The token was the attempt's: once it ended, it no longer works; none, or bad input, neither.
+    let token_file = app.data_dir.join(format!("experiments/{expid}/jobs/{job}/run{run}-attempt1/outputs/token.txt"));
+    let token = std::fs::read_to_string(token_file).unwrap().trim().to_owned();
+    assert_eq!(token.len(), 64);
+    let url = app.url(&format!("/v4/experiments/{expid}/jobs/{job}/report"));
+    let res = app.client.put(&url).bearer_auth(&token).json(&json!({"progress": 60})).send().await.unwrap();
+    assert!(error_of(res, 401).await.contains("not that of a running attempt"));
+    let res = app.client.put(&url).json(&json!({"progress": 60})).send().await.unwrap();
+    assert!(error_of(res, 401).await.contains("HINDCAST_JOB_TOKEN"));
+    let res = app.client.put(&url).bearer_auth(&token).json(&json!({"progress": 160})).send().await.unwrap();
+    assert_eq!(error_of(res, 422).await, "progress: 160 is not between 0 and 100");
+}
+
 on_both_backends!(
+    jobs_report_progress_with_their_own_token,
     job_files_download_as_zips_and_paths_never_escape,
     live_events_resume_after_a_reconnect,
     a_run_executes_jobs_in_order_with_retrials_logs_and_history,

@@ -15,6 +15,10 @@ pub trait RunEngine: Send + Sync + 'static {
     /// ended; `false` when nothing was running there.
     async fn stop(&self, experiment_id: i64, by: &str) -> bool;
 
+    /// Writes what the experiment's running run holds in memory now (its writes are batched),
+    /// and returns once written; at once when nothing runs there.
+    async fn flush(&self, experiment_id: i64);
+
     /// Tells the experiment's live subscribers (pages, API clients) what changed.
     fn publish(&self, experiment_id: i64, event: LiveEvent);
 }

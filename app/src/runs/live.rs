@@ -2,7 +2,7 @@
 //! whose status changed, runs that changed, a new graph. Published by the domain and the
 //! engine; delivered by the server's event hub.
 
-use super::RunView;
+use super::{AttemptView, RunView};
 use crate::workflow::JobStatus;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,8 @@ pub enum LiveEvent {
     Run { run: RunView },
     /// The graph was generated again: everything shown of it is stale.
     Graph { graph_version: i64 },
+    /// A running job reported its progress, a message or metrics.
+    Report { attempt: AttemptView },
 }
 
 impl LiveEvent {
@@ -30,6 +32,7 @@ impl LiveEvent {
             Self::Jobs { .. } => "jobs",
             Self::Run { .. } => "run",
             Self::Graph { .. } => "graph",
+            Self::Report { .. } => "report",
         }
     }
 }

@@ -152,6 +152,24 @@ pub struct AttemptView {
     pub submitted_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// The job's last report: progress in percent, a message and metrics.
+    pub progress: Option<f64>,
+    pub status_message: Option<String>,
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// What a running job reports about itself (`PUT …/jobs/{name}/report`, with the job's
+/// `HINDCAST_JOB_TOKEN` as a bearer token). Every field is optional; metrics add up.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReportRequest {
+    /// 0 to 100.
+    pub progress: Option<f64>,
+    /// At most 1,000 characters.
+    pub message: Option<String>,
+    /// Numbers by name (at most 100 names of at most 100 characters).
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
 }
 
 #[cfg(feature = "ssr")]

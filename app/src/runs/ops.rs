@@ -4,12 +4,12 @@
 use super::engine::RunEngine;
 use super::live::LiveEvent;
 use super::plan::{plan, Plan};
-use super::{AttemptView, JobExtras, RunMode, RunRequest, RunStatus, RunView};
+use super::{AttemptView, JobExtras, ReportRequest, RunMode, RunRequest, RunStatus, RunView};
 use crate::actor::Actor;
 use crate::error::HindcastError;
 use crate::experiment::ops::to_domain_error;
 use crate::experiment::Expid;
-use crate::store::{AttemptRecord, NewRun, RunRecord, Store};
+use crate::store::{AttemptRecord, JobReport, NewRun, RunRecord, Store};
 use crate::workflow::ops::{config, parse};
 use crate::workflow::{JobStatus, LoadedGraph, WorkflowConfig};
 use serde::{Deserialize, Serialize};
@@ -240,6 +240,57 @@ fn nothing_to_run(graph: &LoadedGraph, planned: &Plan, request: &RunRequest) -> 
     }
 }
 
+/// SHA-256 of a job's report token, in hex: what the store keeps instead of the token.
+pub fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const MAX_REPORT_MESSAGE: usize = 1000;
+const MAX_METRICS: usize = 100;
+const MAX_METRIC_NAME: usize = 100;
+
+/// A running job's report about itself, accepted only with the token of its current attempt.
+pub async fn report(
+    store: &dyn Store,
+    live: &dyn RunEngine,
+    expid: &Expid,
+    job_name: &str,
+    token: Option<&str>,
+    request: &ReportRequest,
+) -> Result<AttemptView, HindcastError> {
+    let token = token.filter(|t| !t.is_empty()).ok_or_else(|| {
+        HindcastError::Unauthorized("A report needs the job's token (HINDCAST_JOB_TOKEN) as a bearer token.".into())
+    })?;
+    if let Some(p) = request.progress.filter(|p| !(0.0..=100.0).contains(p) || p.is_nan()) {
+        return Err(HindcastError::invalid("progress", format!("{p} is not between 0 and 100")));
+    }
+    if request.message.as_ref().is_some_and(|m| m.chars().count() > MAX_REPORT_MESSAGE) {
+        return Err(HindcastError::invalid("message", format!("at most {MAX_REPORT_MESSAGE} characters")));
+    }
+    if request.metrics.len() > MAX_METRICS || request.metrics.keys().any(|k| k.is_empty() || k.chars().count() > MAX_METRIC_NAME) {
+        return Err(HindcastError::invalid("metrics", format!("at most {MAX_METRICS} names of 1 to {MAX_METRIC_NAME} characters")));
+    }
+    if let Some((name, _)) = request.metrics.iter().find(|(_, v)| !v.is_finite()) {
+        return Err(HindcastError::invalid("metrics", format!("'{name}' is not a finite number")));
+    }
+    let experiment_id = store.experiment(expid).await.map_err(to_domain_error)?.id;
+    let metrics = request.metrics.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect();
+    let report = JobReport { progress: request.progress, message: request.message.clone(), metrics };
+    let hash = token_hash(token);
+    let mut recorded = store.record_report(experiment_id, job_name, &hash, &report).await.map_err(to_domain_error)?;
+    if recorded.is_none() {
+        // A job may report before the engine's next batch has written its attempt.
+        live.flush(experiment_id).await;
+        recorded = store.record_report(experiment_id, job_name, &hash, &report).await.map_err(to_domain_error)?;
+    }
+    let attempt = recorded.map(to_attempt_view).ok_or_else(|| {
+        HindcastError::Unauthorized(format!("The token is not that of a running attempt of {job_name}."))
+    })?;
+    live.publish(experiment_id, LiveEvent::Report { attempt: attempt.clone() });
+    Ok(attempt)
+}
+
 pub fn to_view(r: RunRecord) -> RunView {
     RunView {
         id: r.id,
@@ -258,7 +309,11 @@ pub fn to_view(r: RunRecord) -> RunView {
 }
 
 fn to_attempt_view(a: AttemptRecord) -> AttemptView {
+    let metrics = a.metrics.as_deref().and_then(|m| serde_json::from_str(m).ok()).unwrap_or_default();
     AttemptView {
+        progress: a.progress,
+        status_message: a.status_message,
+        metrics,
         run_id: a.run_id,
         job_name: a.job_name,
         attempt: a.attempt,

@@ -14,7 +14,7 @@ mod workflow;
 mod workflow_impl;
 
 pub use postgres::PostgresStore;
-pub use runs::{AttemptRecord, JobProgress, NewRun, RunRecord, RunStore};
+pub use runs::{AttemptRecord, JobProgress, JobReport, NewRun, RunRecord, RunStore};
 pub use sqlite::SqliteStore;
 pub use workflow::{
     ConfigFileRecord, GraphHandle, JobStateRecord, PreparedGraph, StoredGraph, SummaryRecord, WorkflowStore,

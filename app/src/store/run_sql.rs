@@ -75,14 +75,24 @@ pub const UPDATE_JOB_STATE: &str = "UPDATE job_states SET status = $3, submitted
      WHERE experiment_id = $1 AND number = $2";
 
 pub const UPSERT_ATTEMPT: &str = "INSERT INTO job_attempts (run_id, job_name, attempt, experiment_id, status, \
-     exit_code, reason, external_id, submitted_at, started_at, finished_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+     exit_code, reason, external_id, submitted_at, started_at, finished_at, token_hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
      ON CONFLICT (run_id, job_name, attempt) DO UPDATE SET status = excluded.status, \
      exit_code = excluded.exit_code, reason = excluded.reason, external_id = excluded.external_id, \
      started_at = excluded.started_at, finished_at = excluded.finished_at";
 
 const ATTEMPT_COLUMNS: &str = "run_id, job_name, attempt, experiment_id, status, exit_code, reason, external_id, \
-     submitted_at, started_at, finished_at";
+     submitted_at, started_at, finished_at, token_hash, progress, status_message, metrics, reported_at";
+
+pub fn running_attempt_by_token() -> String {
+    format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM job_attempts WHERE experiment_id = $1 AND job_name = $2 AND token_hash = $3 \
+         AND finished_at IS NULL"
+    )
+}
+
+pub const RECORD_REPORT: &str = "UPDATE job_attempts SET progress = $5, status_message = $6, metrics = $7, \
+     reported_at = $8 WHERE run_id = $1 AND job_name = $2 AND attempt = $3 AND token_hash = $4 AND finished_at IS NULL";
 
 pub fn attempts_of_job() -> String {
     format!(

@@ -50,6 +50,23 @@ pub struct AttemptRecord {
     pub submitted_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// SHA-256 (hex) of the attempt's report token; written once, with the attempt.
+    pub token_hash: Option<String>,
+    /// The job's last report (read only: `record_report` writes them).
+    pub progress: Option<f64>,
+    pub status_message: Option<String>,
+    /// JSON object of the reported metrics.
+    pub metrics: Option<String>,
+    pub reported_at: Option<DateTime<Utc>>,
+}
+
+/// What a running job reported about itself.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JobReport {
+    pub progress: Option<f64>,
+    pub message: Option<String>,
+    /// Metrics to merge into those already reported.
+    pub metrics: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A job's new status and the times that came with it (unset times are kept).
@@ -99,6 +116,16 @@ pub trait RunStore: Send + Sync + 'static {
 
     /// Cancels a queued run; `false` when it was no longer queued.
     async fn cancel_queued_run(&self, run_id: i64, message: &str) -> Result<bool, StoreError>;
+
+    /// Records a report on the job's unfinished attempt whose token has this hash; `None`
+    /// when no such attempt is running (a wrong, stale or finished token).
+    async fn record_report(
+        &self,
+        experiment_id: i64,
+        job_name: &str,
+        token_hash: &str,
+        report: &JobReport,
+    ) -> Result<Option<AttemptRecord>, StoreError>;
 
     /// Every attempt of one job, oldest first.
     async fn job_attempts(&self, experiment_id: i64, job_name: &str) -> Result<Vec<AttemptRecord>, StoreError>;

@@ -126,6 +126,7 @@ macro_rules! impl_run_store {
                         .bind(a.submitted_at)
                         .bind(a.started_at)
                         .bind(a.finished_at)
+                        .bind(&a.token_hash)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -191,6 +192,45 @@ macro_rules! impl_run_store {
                     .execute(self.pool())
                     .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            #[tracing::instrument(skip_all, fields(experiment_id, job_name))]
+            async fn record_report(
+                &self,
+                experiment_id: i64,
+                job_name: &str,
+                token_hash: &str,
+                report: &$crate::store::JobReport,
+            ) -> Result<Option<$crate::store::AttemptRecord>, $crate::store::StoreError> {
+                use $crate::store::run_sql as q;
+                let mut tx = self.begin_write().await?;
+                let found: Option<$crate::store::AttemptRecord> = sqlx::query_as(&q::running_attempt_by_token())
+                    .bind(experiment_id)
+                    .bind(job_name)
+                    .bind(token_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(mut attempt) = found else { return Ok(None) };
+                let mut metrics: serde_json::Map<String, serde_json::Value> =
+                    attempt.metrics.as_deref().and_then(|m| serde_json::from_str(m).ok()).unwrap_or_default();
+                metrics.extend(report.metrics.clone());
+                attempt.metrics = Some(serde_json::Value::Object(metrics).to_string());
+                attempt.progress = report.progress.or(attempt.progress);
+                attempt.status_message = report.message.clone().or(attempt.status_message);
+                attempt.reported_at = Some(chrono::Utc::now());
+                sqlx::query(q::RECORD_REPORT)
+                    .bind(attempt.run_id)
+                    .bind(&attempt.job_name)
+                    .bind(attempt.attempt)
+                    .bind(token_hash)
+                    .bind(attempt.progress)
+                    .bind(&attempt.status_message)
+                    .bind(&attempt.metrics)
+                    .bind(attempt.reported_at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(attempt))
             }
 
             async fn job_attempts(

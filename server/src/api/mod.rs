@@ -62,6 +62,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .route("/experiments/{expid}/events", get(events::stream))
         .route("/experiments/{expid}/jobs/{job_name}/history", get(runs::job_history))
         .route("/experiments/{expid}/jobs/{job_name}/log", get(logs::job_log))
+        .route("/experiments/{expid}/jobs/{job_name}/report", axum::routing::put(runs::report).layer(DefaultBodyLimit::max(64 * 1024)))
         .route("/experiments/{expid}/jobs/{job_name}/logs", get(artifacts::job_logs))
         .route("/experiments/{expid}/jobs/{job_name}/outputs", get(artifacts::job_outputs))
         .route("/experiments/{expid}/jobs/{job_name}/outputs/{*path}", get(artifacts::output_file))

@@ -13,7 +13,7 @@ use utoipa::OpenApi;
         workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary, workflow::tree,
         graph::layout, graph::statuses, parameters::list, parameters::resolve,
         job_status::one, job_status::many,
-        runs::start, runs::list, runs::one, runs::cancel, runs::attempts, runs::job_history, logs::job_log, logs::run_log, events::stream,
+        runs::start, runs::report, runs::list, runs::one, runs::cancel, runs::attempts, runs::job_history, logs::job_log, logs::run_log, events::stream,
         artifacts::job_logs, artifacts::job_outputs, artifacts::job_temps, artifacts::run_logs, artifacts::output_file
     ),
     components(schemas(ErrorBody, experiments::CreateExperimentBody, experiments::UpdateExperimentBody)),

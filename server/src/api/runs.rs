@@ -90,3 +90,25 @@ pub(super) fn parse_run_path(expid: &str, run_id: &str) -> Result<(app::experime
         .map_err(|_| app::error::HindcastError::NotFound(format!("Run {run_id} not found in experiment '{expid}'.")))?;
     Ok((expid, run_id))
 }
+
+/// A running job reports its progress (percent), a message and metrics, with its own
+/// `HINDCAST_JOB_TOKEN` as a bearer token: valid only while that attempt runs.
+#[utoipa::path(put, path = "/v4/experiments/{expid}/jobs/{job_name}/report", tag = "runs", request_body = app::runs::ReportRequest,
+    params(("expid" = String, Path, description = "Experiment id"), ("job_name" = String, Path, description = "Job name")),
+    responses((status = 200, body = AttemptView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn report(
+    State(ctx): State<AppContext>,
+    Path((expid, name)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    body: Result<Json<app::runs::ReportRequest>, JsonRejection>,
+) -> Result<Json<AttemptView>, ApiError> {
+    let expid = parse_path_expid(&expid)?;
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Json(request) = body?;
+    Ok(Json(ops::report(ctx.store.as_ref(), ctx.engine.as_ref(), &expid, &name, token, &request).await?))
+}

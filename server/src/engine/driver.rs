@@ -31,6 +31,8 @@ const DEFAULT_TOTAL_JOBS: usize = 20;
 
 pub enum Control {
     Stop { by: String, done: oneshot::Sender<()> },
+    /// Write what is pending now, then answer.
+    Flush { done: oneshot::Sender<()> },
 }
 
 pub struct Shared {
@@ -192,7 +194,13 @@ impl<'a> Driver<'a> {
             let flush_at = self.flush_due;
             tokio::select! {
                 Some(event) = events.recv() => self.on_event(event),
-                Some(Control::Stop { by, done }) = control.recv() => self.stop(by, done).await,
+                Some(control) = control.recv() => match control {
+                    Control::Stop { by, done } => self.stop(by, done).await,
+                    Control::Flush { done } => {
+                        self.flush().await;
+                        let _ = done.send(());
+                    }
+                },
                 permit = self.shared.slots.clone().acquire_owned(), if waiting_for_slot && spare.is_none() => {
                     spare = permit.ok();
                 }
@@ -260,7 +268,16 @@ impl<'a> Driver<'a> {
         let key = AttemptKey { number: n, attempt };
         let now = Utc::now();
         let name = self.graph.job(n).name().to_owned();
-        let launch = match self.launch_of(key) {
+        let token = match new_token() {
+            Ok(token) => token,
+            Err(err) => {
+                let message = format!("no job token could be made: {err}");
+                self.record_attempt(key, JobStatus::Failed, now, None, Some(message.clone()), None);
+                self.after_failure(n, attempt, &message);
+                return;
+            }
+        };
+        let launch = match self.launch_of(key, &token) {
             Ok(launch) => launch,
             Err(message) => {
                 self.record_attempt(key, JobStatus::Failed, now, None, Some(message.clone()), None);
@@ -270,6 +287,10 @@ impl<'a> Driver<'a> {
         };
         self.set_status(n, JobStatus::Submitted, Some(now), None, None);
         self.record_attempt(key, JobStatus::Submitted, now, None, None, None);
+        if let Some(a) = self.live.get_mut(&key) {
+            a.token_hash = Some(app::runs::ops::token_hash(&token));
+            self.pending_attempts.insert(key, a.clone());
+        }
         let section = self.graph.job(n).section();
         *self.running_per_platform.entry(section).or_default() += 1;
         self.running.insert(n, Running { handle: None, _permit: permit });
@@ -282,7 +303,7 @@ impl<'a> Driver<'a> {
         });
     }
 
-    fn launch_of(&self, key: AttemptKey) -> Result<JobLaunch, String> {
+    fn launch_of(&self, key: AttemptKey, token: &str) -> Result<JobLaunch, String> {
         let n = key.number;
         let job = self.graph.job(n);
         let section = self.graph.section(job);
@@ -309,6 +330,7 @@ impl<'a> Driver<'a> {
             ("HINDCAST_RUN_ID".to_owned(), self.run.id.to_string()),
             ("HINDCAST_ATTEMPT".to_owned(), key.attempt.to_string()),
             ("HINDCAST_API_URL".to_owned(), self.shared.api_url.clone()),
+            ("HINDCAST_JOB_TOKEN".to_owned(), token.to_owned()),
         ]);
         let args = self.options.extras.switches.iter().chain(job_extras.into_iter().flat_map(|e| e.switches.iter())).cloned().collect();
         Ok(JobLaunch {
@@ -472,6 +494,11 @@ impl<'a> Driver<'a> {
             submitted_at: at,
             started_at: None,
             finished_at: (status == JobStatus::Failed).then_some(at),
+            token_hash: None,
+            progress: None,
+            status_message: None,
+            metrics: None,
+            reported_at: None,
         };
         if record.finished_at.is_none() {
             self.live.insert(key, record.clone());
@@ -534,6 +561,14 @@ impl<'a> Driver<'a> {
             let _ = writeln!(log, "{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ"));
         }
     }
+}
+
+/// A job's report token: 32 random bytes in hex, valid for one attempt.
+fn new_token() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 async fn sleep_until(at: Option<Instant>) {

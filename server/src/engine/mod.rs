@@ -97,7 +97,7 @@ impl Inner {
         }
         loop {
             // A stop that arrived after the last run ended has nothing left to stop.
-            while let Ok(Control::Stop { done, .. }) = control.try_recv() {
+            while let Ok(Control::Stop { done, .. } | Control::Flush { done }) = control.try_recv() {
                 let _ = done.send(());
             }
             let run = match self.shared.store.claim_next_run(experiment_id).await {
@@ -146,6 +146,15 @@ impl RunEngine for Engine {
             tracing::warn!(experiment_id, "jobs still ending {}s after the stop request", STOP_WAIT.as_secs());
         }
         true
+    }
+
+    async fn flush(&self, experiment_id: i64) {
+        let control = self.0.active.lock().unwrap_or_else(|e| e.into_inner()).get(&experiment_id).cloned();
+        let Some(control) = control else { return };
+        let (done, written) = oneshot::channel();
+        if control.send(Control::Flush { done }).await.is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), written).await;
+        }
     }
 
     fn publish(&self, experiment_id: i64, event: LiveEvent) {
