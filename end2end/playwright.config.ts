@@ -35,7 +35,7 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       DATABASE_URL: process.env.DATABASE_URL ?? 'sqlite://test-results/e2e.db',
       HINDCAST_LOCAL_USER: 'e2e',
-      RUST_LOG: 'warn',
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
     },
   },
 });

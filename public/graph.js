@@ -1,9 +1,11 @@
 // <hc-graph expid="a000">: the job graph drawn on a canvas, laid out by the server
 // (GET /v4/experiments/{expid}/graph, computed once per graph version) and coloured by the
-// statuses (…/graph/statuses, polled). Pan by dragging or with the arrow keys, zoom with the
+// statuses (…/graph/statuses, then live from the experiment's events). Pan by dragging or with the arrow keys, zoom with the
 // wheel or +/-, search by name, click a job for its detail, click a group's title bar to
 // collapse it into one box. Everything lives in a shadow root, so the server-rendered light
 // DOM that Leptos hydrates is never touched.
+
+import { follow } from "/live.js";
 
 const STATUS = {
   "-3": "SUSPENDED", "-2": "UNKNOWN", "-1": "FAILED", 0: "WAITING", 1: "READY", 2: "SUBMITTED",
@@ -11,7 +13,7 @@ const STATUS = {
 };
 const CODES = Object.keys(STATUS).map(Number);
 const WHITE_TEXT_ON = new Set([-1]); // FAILED's red needs white text
-const POLL_MS = 15000;
+const CODE_OF = Object.fromEntries(Object.entries(STATUS).map(([code, name]) => [name, Number(code)]));
 const TITLE_BAR = 22; // world pixels at the top of a group box that toggle it
 const GRID = 512; // world pixels per hit-test bucket
 
@@ -77,7 +79,7 @@ class HindcastGraph extends HTMLElement {
 
   disconnectedCallback() {
     this.resizer?.disconnect();
-    clearTimeout(this.poll);
+    this.unfollow?.();
     this.gone = true;
   }
 
@@ -102,7 +104,7 @@ class HindcastGraph extends HTMLElement {
       const wanted = this.getAttribute("select");
       const job = wanted ? layout.names.indexOf(wanted) : -1;
       if (job >= 0) this.select(job, true);
-      this.schedulePoll();
+      this.followLive();
     } catch (error) {
       this.setAttribute("data-state", "error");
       this.shadowRoot.querySelector(".body").innerHTML = `<p class="message"></p>`;
@@ -110,22 +112,38 @@ class HindcastGraph extends HTMLElement {
     }
   }
 
-  schedulePoll() {
-    this.poll = setTimeout(async () => {
-      if (this.gone) return;
-      if (document.visibilityState === "visible") {
-        try {
-          const statuses = await fetchJson(`${this.base}/graph/statuses`);
-          if (statuses.graph_version !== this.layout.graph_version) {
-            this.load();
-            return;
-          }
-          this.applyStatuses(statuses);
-          this.draw();
-        } catch (_) { /* try again at the next tick */ }
-      }
-      this.schedulePoll();
-    }, POLL_MS);
+  // Statuses change in place as the experiment's events arrive; a new graph reloads.
+  followLive() {
+    if (this.unfollow) return;
+    const reloadStatuses = async () => {
+      try {
+        const statuses = await fetchJson(`${this.base}/graph/statuses`);
+        if (statuses.graph_version !== this.layout.graph_version) return this.load();
+        this.applyStatuses(statuses);
+        this.redraw();
+      } catch (_) { /* the next event tries again */ }
+    };
+    this.unfollow = follow(this.getAttribute("expid"), {
+      jobs: ({ jobs }) => {
+        for (const { name, status } of jobs) {
+          const index = this.byName.get(name);
+          if (index !== undefined) this.statuses[index] = CODE_OF[status] ?? -2;
+        }
+        if (this.selected >= 0) this.showDetail(this.selected, false);
+        this.redraw();
+      },
+      graph: () => this.load(),
+      reset: reloadStatuses,
+    });
+  }
+
+  // One draw per animation frame, however many events arrive.
+  redraw() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
   }
 
   // Adjacency in both directions and a grid of node buckets for hit tests.
@@ -151,6 +169,7 @@ class HindcastGraph extends HTMLElement {
       bucket.push(i);
     }
     this.namePrefix = `${this.getAttribute("expid")}_`;
+    this.byName = new Map(names.map((name, i) => [name, i]));
   }
 
   applyStatuses({ statuses }) {

@@ -298,7 +298,8 @@ class HindcastRuns extends HTMLElement {
     };
     try {
       const run = await this.api("/runs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-      this.runList.set(run.id, run);
+      // The run's events may have overtaken this answer: keep what they said.
+      if (!this.runList.has(run.id)) this.runList.set(run.id, run);
       this.renderRuns();
       this.say(`Run #${run.id} ${run.status}.`);
     } catch (err) { this.say(err.message, true); }

@@ -2,7 +2,11 @@
 // GET /v4/experiments/{expid}/tree. Each folder shows completed/total and its failed,
 // running, queuing and held jobs, and loads its contents the first time it is opened, so a
 // 100k-job experiment costs one small request per opened folder. Everything lives in a shadow
-// root, so the server-rendered light DOM that Leptos hydrates is never touched.
+// root, so the server-rendered light DOM that Leptos hydrates is never touched. When the
+// experiment's events say jobs changed, the open folders are read again (at most once a
+// second), keeping what is open.
+
+import { follow, debounce } from "/live.js";
 
 const FLAGGED = ["FAILED", "RUNNING", "QUEUING", "HELD"];
 
@@ -36,16 +40,29 @@ class HindcastTree extends HTMLElement {
     const root = this.attachShadow({ mode: "open" });
     root.innerHTML = TEMPLATE;
     this.info = root.querySelector(".info");
+    this.opened = new Set();
     root.querySelector("[data-act=close]").addEventListener("click", () => {
       root.querySelectorAll("details[open]").forEach((d) => { d.open = false; });
     });
-    this.openLevel(root.querySelector(".root"), {}).then((level) => {
-      if (!level) return;
-      const jobs = level.folders.reduce((sum, f) => sum + f.total, level.jobs.length);
-      this.info.textContent = jobs === 0 ? "No jobs yet: generate the graph from the Overview tab." : `${jobs.toLocaleString()} jobs`;
-      root.querySelector("[data-act=close]").hidden = jobs === 0;
-      this.setAttribute("data-state", "ready");
-    });
+    this.refresh();
+    const refresh = debounce(() => this.refresh(), 1000);
+    this.unfollow = follow(this.expid, { jobs: refresh, graph: refresh, reset: refresh });
+  }
+
+  disconnectedCallback() {
+    this.unfollow?.();
+    this.unfollow = null;
+  }
+
+  // Reads the top level again; folders that were open open again (and load their contents).
+  async refresh() {
+    const root = this.shadowRoot;
+    const level = await this.openLevel(root.querySelector(".root"), {});
+    if (!level) return;
+    const jobs = level.folders.reduce((sum, f) => sum + f.total, level.jobs.length);
+    this.info.textContent = jobs === 0 ? "No jobs yet: generate the graph from the Overview tab." : `${jobs.toLocaleString()} jobs`;
+    root.querySelector("[data-act=close]").hidden = jobs === 0;
+    this.setAttribute("data-state", "ready");
   }
 
   get expid() {
@@ -104,13 +121,17 @@ class HindcastTree extends HTMLElement {
     }
     const contents = document.createElement("div");
     details.append(summary, contents);
+    const key = JSON.stringify(params);
     details.addEventListener("toggle", () => {
+      if (details.open) this.opened.add(key);
+      else this.opened.delete(key);
       if (details.open && !details.dataset.loaded) {
         details.dataset.loaded = "true";
         this.openLevel(contents, params).then((loaded) => { if (!loaded) delete details.dataset.loaded; });
       }
     });
     item.append(details);
+    if (this.opened.has(key)) details.open = true;
     return item;
   }
 }

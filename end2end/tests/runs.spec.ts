@@ -16,7 +16,7 @@ const jobs = `JOBS:
     RUNNING: chunk
     DEPENDENCIES: INI SIM-1
     SCRIPT: |
-      sleep 1
+      sleep \${NAP:-1}
       echo "chunk %CHUNK%"
 `;
 
@@ -62,6 +62,7 @@ test('the runs page starts a run, follows it live, shows attempts and logs, and 
   await runs.getByLabel('Jobs (one per line)').fill(`${expid}_20000101_fc0_1_SIM`);
   await runs.getByLabel('Re-run completed jobs (force)').check();
   await runs.getByLabel('…and their downstream').check();
+  await runs.getByLabel('Environment (NAME=value per line)').fill('NAP=30');
   await runs.getByRole('button', { name: 'Start run' }).click();
   await expect(runs.locator('tbody.runs tr').first().locator('.chip')).toHaveText('running');
   await runs.getByRole('button', { name: 'Stop the experiment' }).click();
@@ -74,4 +75,48 @@ test('the runs page starts a run, follows it live, shows attempts and logs, and 
 test('the runs page of an unknown experiment answers 404', async ({ page }) => {
   const missing = await page.goto('/experiments/a9zz/runs');
   expect(missing?.status()).toBe(404);
+});
+
+test('the job table, summary, badge, tree and graph follow the experiment live', async ({ page, request }) => {
+  const created = await request.post('/v4/experiments', { data: { description: 'Live views' } });
+  const expid = (await created.json()).name as string;
+  await request.put(`/v4/experiments/${expid}/config`, { data: { files: { 'expdef.yml': expdef, 'jobs.yml': jobs } } });
+  expect((await request.post(`/v4/experiments/${expid}?action=generate`)).status()).toBe(200);
+  const ini = `${expid}_20000101_fc0_INI`;
+
+  await openHydrated(page, `/experiments/${expid}/jobs`);
+  const row = page.locator(`tr[data-job="${ini}"] .job-status`);
+  await expect(row).toHaveText('READY');
+  // Give the page's event stream a moment to connect, then change a status elsewhere.
+  await page.waitForTimeout(500);
+  expect((await request.patch(`/v4/experiments/${expid}/jobs/${ini}?status=COMPLETED`)).status()).toBe(200);
+  await expect(row).toHaveText('COMPLETED');
+  await expect(page.locator(`tr[data-job="${expid}_20000101_fc0_1_SIM"] .job-status`)).toHaveText('READY');
+
+  await page.getByRole('navigation', { name: 'Experiment' }).getByRole('link', { name: 'Overview' }).click();
+  await expect(page.locator('[data-live-summary] .progress-text')).toHaveText('1 of 3 jobs completed (33%)');
+  await page.waitForTimeout(500);
+  expect((await request.post(`/v4/experiments/${expid}?action=run`)).status()).toBe(201);
+  await expect(page.locator('[data-live-state] .badge')).toHaveText('Running');
+  await expect(page.locator('[data-live-summary] .progress-text')).toHaveText('3 of 3 jobs completed (100%)', { timeout: 20_000 });
+  await expect(page.locator('[data-live-state] .badge')).toHaveText('Idle');
+
+  // The tree keeps its open folders while counters change; the graph recolours in place.
+  await page.getByRole('navigation', { name: 'Experiment' }).getByRole('link', { name: 'Tree' }).click();
+  const tree = page.locator('hc-tree');
+  await expect(tree).toHaveAttribute('data-state', 'ready');
+  await tree.locator('summary', { hasText: '20000101' }).click();
+  await expect(tree.locator('summary', { hasText: 'fc0' })).toContainText('3/3');
+  await page.waitForTimeout(500);
+  expect((await request.patch(`/v4/experiments/${expid}/jobs/${ini}?status=FAILED`)).status()).toBe(200);
+  await expect(tree.locator('summary', { hasText: 'fc0' })).toContainText('2/3');
+  await expect(tree.locator('summary', { hasText: 'fc0' })).toContainText('1 failed');
+  await page.getByRole('navigation', { name: 'Experiment' }).getByRole('link', { name: 'Graph' }).click();
+  const graph = page.locator('hc-graph');
+  await expect(graph).toHaveAttribute('data-state', 'ready');
+  const statusOf = (name: string) => graph.evaluate((g: any, n) => g.statuses[g.byName.get(n)], name);
+  expect(await statusOf(ini)).toBe(-1);
+  await page.waitForTimeout(500);
+  expect((await request.patch(`/v4/experiments/${expid}/jobs/${ini}?status=COMPLETED`)).status()).toBe(200);
+  await expect.poll(() => statusOf(ini)).toBe(5);
 });

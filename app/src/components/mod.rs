@@ -101,13 +101,16 @@ pub fn StatusSummary(expid: String, summary: JobSummary) -> impl IntoView {
             }
         })
         .collect_view();
+    // `data-live-summary`: kept current by public/live-page.js from the experiment's events.
     view! {
-        <div class="progress" role="progressbar" aria-label="Completed jobs" aria-valuemin="0" aria-valuemax="100"
-            aria-valuenow=percent.to_string()>
-            <div class="progress-bar" style=format!("width: {percent}%")></div>
+        <div class="status-summary" data-live-summary=expid.clone()>
+            <div class="progress" role="progressbar" aria-label="Completed jobs" aria-valuemin="0" aria-valuemax="100"
+                aria-valuenow=percent.to_string()>
+                <div class="progress-bar" style=format!("width: {percent}%")></div>
+            </div>
+            <p class="progress-text">{format!("{completed} of {} jobs completed ({percent}%)", summary.total)}</p>
+            <ul class="summary-chips">{chips}</ul>
         </div>
-        <p class="progress-text">{format!("{completed} of {} jobs completed ({percent}%)", summary.total)}</p>
-        <ul class="summary-chips">{chips}</ul>
     }
 }
 

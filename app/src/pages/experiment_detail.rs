@@ -54,7 +54,7 @@ fn Details(experiment: Experiment, update: ServerAction<UpdateDescription>) -> i
         <div class="page-head">
             <h1><span class="mono" id="expid">{e.name.clone()}</span></h1>
             <KindBadge kind=e.kind />
-            <RunStateBadge status=e.status.clone() />
+            <span data-live-state=e.name.clone()><RunStateBadge status=e.status.clone() /></span>
         </div>
         <p class="lead" id="description">{e.description.clone()}</p>
         <WorkflowPanel expid=e.name.clone() />
@@ -100,8 +100,9 @@ fn WorkflowPanel(expid: String) -> impl IntoView {
     let outcome = move || generate.value().get();
     let summary_expid = expid.clone();
     let config_href = format!("/experiments/{expid}/config");
+    let live_expid = expid.clone();
     view! {
-        <section class="panel" id="workflow" aria-labelledby="workflow-title">
+        <section class="panel" id="workflow" aria-labelledby="workflow-title" data-live=live_expid>
             <h2 id="workflow-title">"Workflow"</h2>
             <Transition fallback=|| view! { <p class="loading">"Loading jobs…"</p> }>
                 {move || {

@@ -128,8 +128,9 @@ fn JobTable(expid: String, result: JobPage, query: JobQuery) -> impl IntoView {
         .map(|j| {
             let dash = || "—".to_owned();
             let graph_link = format!("/experiments/{expid}/graph?job={}", j.name);
+            let row_key = j.name.clone();
             view! {
-                <tr>
+                <tr data-job=row_key>
                     <td class="mono"><a href=graph_link title="Show in the graph">{j.name}</a></td>
                     <td><StatusChip status=j.status /></td>
                     <td class="mono">{j.section}</td>
@@ -145,7 +146,7 @@ fn JobTable(expid: String, result: JobPage, query: JobQuery) -> impl IntoView {
     let first = (p.page - 1) * size + 1;
     let last = first + p.page_items - 1;
     view! {
-        <section class="panel table-panel">
+        <section class="panel table-panel" data-live=expid.clone()>
             <div class="table-scroll">
                 <table class="data-table jobs-table">
                     <caption class="visually-hidden">"Jobs"</caption>

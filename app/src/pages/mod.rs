@@ -31,6 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <script type="module" src="/graph.js"></script>
                 <script type="module" src="/tree.js"></script>
                 <script type="module" src="/runs.js"></script>
+                <script type="module" src="/live-page.js"></script>
                 <MetaTags />
             </head>
             <body>

@@ -30,8 +30,8 @@ pub struct Engine(Arc<Inner>);
 
 struct Inner {
     shared: Shared,
-    /// The experiments with a run being driven by this process, and how to stop it.
-    active: Mutex<HashMap<i64, mpsc::Sender<Control>>>,
+    /// The experiments with a run being driven by this process, and how to reach it.
+    active: Mutex<HashMap<i64, Active>>,
 }
 
 impl Engine {
@@ -83,6 +83,12 @@ impl Engine {
     }
 }
 
+struct Active {
+    control: mpsc::Sender<Control>,
+    /// A run was queued while the loop was deciding to end: look again before ending.
+    woken: bool,
+}
+
 impl Inner {
     /// Drives the experiment's queued runs one after the other, unless this process already
     /// does (that loop picks up what was queued meanwhile).
@@ -90,10 +96,11 @@ impl Inner {
         let (control_tx, mut control) = mpsc::channel(8);
         {
             let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
-            if active.contains_key(&experiment_id) {
+            if let Some(driving) = active.get_mut(&experiment_id) {
+                driving.woken = true;
                 return;
             }
-            active.insert(experiment_id, control_tx);
+            active.insert(experiment_id, Active { control: control_tx, woken: false });
         }
         loop {
             // A stop that arrived after the last run ended has nothing left to stop.
@@ -102,7 +109,19 @@ impl Inner {
             }
             let run = match self.shared.store.claim_next_run(experiment_id).await {
                 Ok(Some(run)) => run,
-                Ok(None) => break,
+                Ok(None) => {
+                    let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+                    match active.get_mut(&experiment_id) {
+                        Some(driving) if driving.woken => {
+                            driving.woken = false;
+                            continue;
+                        }
+                        _ => {
+                            active.remove(&experiment_id);
+                            return;
+                        }
+                    }
+                }
                 Err(err) => {
                     tracing::error!(experiment_id, error = %err, "the next run could not be claimed");
                     break;
@@ -136,7 +155,7 @@ impl RunEngine for Engine {
     }
 
     async fn stop(&self, experiment_id: i64, by: &str) -> bool {
-        let control = self.0.active.lock().unwrap_or_else(|e| e.into_inner()).get(&experiment_id).cloned();
+        let control = self.0.active.lock().unwrap_or_else(|e| e.into_inner()).get(&experiment_id).map(|a| a.control.clone());
         let Some(control) = control else { return false };
         let (done, ended) = oneshot::channel();
         if control.send(Control::Stop { by: by.to_owned(), done }).await.is_err() {
@@ -149,7 +168,7 @@ impl RunEngine for Engine {
     }
 
     async fn flush(&self, experiment_id: i64) {
-        let control = self.0.active.lock().unwrap_or_else(|e| e.into_inner()).get(&experiment_id).cloned();
+        let control = self.0.active.lock().unwrap_or_else(|e| e.into_inner()).get(&experiment_id).map(|a| a.control.clone());
         let Some(control) = control else { return };
         let (done, written) = oneshot::channel();
         if control.send(Control::Flush { done }).await.is_ok() {
