@@ -64,6 +64,25 @@ const TEMPLATE = `
     <div class="message" role="status" aria-live="polite"></div>
   </form>
 </section>
+<section aria-labelledby="status-title">
+  <h2 id="status-title">Set job statuses</h2>
+  <form class="set-status">
+    <div class="row">
+      <label>Jobs (one per line) <textarea name="names" rows="2"></textarea></label>
+      <label>…or by section <input name="section" placeholder="SIM"></label>
+      <label>…currently in status <input name="from" placeholder="FAILED"></label>
+      <label>New status <select name="status">
+        <option>COMPLETED</option><option>WAITING</option><option>READY</option><option>FAILED</option>
+        <option>SUSPENDED</option><option>HELD</option><option>SKIPPED</option><option>DELAYED</option><option>UNKNOWN</option>
+      </select></label>
+    </div>
+    <div class="row">
+      <button type="submit" data-dry="true">Preview</button>
+      <button type="submit" class="primary">Apply</button>
+    </div>
+    <div class="status-message" role="status" aria-live="polite"></div>
+  </form>
+</section>
 <section aria-labelledby="runs-title">
   <h2 id="runs-title">Runs</h2>
   <table><thead><tr><th>Run</th><th>Status</th><th>Mode</th><th>Jobs</th><th>By</th><th>Started</th><th>Ended</th><th>Message</th><th></th></tr></thead>
@@ -77,7 +96,7 @@ const TEMPLATE = `
     <strong class="log-title">Run log</strong>
     <button type="button" data-act="earlier">Earlier</button>
     <label class="choice"><input type="checkbox" data-act="follow" checked> Follow</label>
-    <label>Search <input type="search" data-act="search"></label>
+    <label>Search (Enter: the whole log) <input type="search" data-act="search"></label>
     <a class="download" href="#" download>Download whole log</a>
     <span class="log-size muted"></span>
   </div>
@@ -108,7 +127,10 @@ class HindcastRuns extends HTMLElement {
     root.querySelector("form.start").addEventListener("submit", (e) => { e.preventDefault(); this.start(e.target); });
     root.querySelector("[data-act=stop]").addEventListener("click", () => this.stop());
     root.querySelector("[data-act=earlier]").addEventListener("click", () => this.earlier());
-    root.querySelector("[data-act=search]").addEventListener("input", (e) => { this.search = e.target.value; this.renderLog(); });
+    const searchBox = root.querySelector("[data-act=search]");
+    searchBox.addEventListener("input", (e) => { this.search = e.target.value; this.renderLog(); });
+    searchBox.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); this.searchWhole(0); } });
+    root.querySelector("form.set-status").addEventListener("submit", (e) => { e.preventDefault(); this.setStatus(e.target, e.submitter); });
     this.follow = root.querySelector("[data-act=follow]");
     this.ui.runs.addEventListener("click", (e) => this.onRunClick(e));
     this.reload().then(() => this.connect());
@@ -238,6 +260,26 @@ class HindcastRuns extends HTMLElement {
     this.renderLog();
   }
 
+  // Searches the whole file on the server (in spans of 256 MB), listing matching lines.
+  async searchWhole(from) {
+    const log = this.log;
+    const needle = (this.search || "").trim();
+    if (!log || !needle) return;
+    this.follow.checked = false;
+    const res = await fetch(`${this.base}${log.path}${log.sep}search=${encodeURIComponent(needle)}&offset=${from}`);
+    const found = await res.json();
+    if (!res.ok) { this.say(found.error_message, true); return; }
+    const pre = this.ui.log;
+    if (from === 0) pre.replaceChildren();
+    for (const m of found.matches) pre.append(el("span", { className: "muted", textContent: `@${m.offset} ` }), m.line, "\n");
+    if (found.next_offset != null) {
+      pre.append(el("button", { type: "button", textContent: `More (from byte ${found.next_offset.toLocaleString()})`, onclick: (e) => { e.target.remove(); this.searchWhole(found.next_offset); } }));
+    } else if (!pre.childNodes.length) {
+      pre.textContent = `No line of the log contains “${needle}”.`;
+    }
+    this.ui["log-size"].textContent = `searched ${found.size.toLocaleString()} bytes`;
+  }
+
   async earlier() {
     const log = this.log;
     if (!log || log.start === 0) return;
@@ -303,6 +345,29 @@ class HindcastRuns extends HTMLElement {
       this.renderRuns();
       this.say(`Run #${run.id} ${run.status}.`);
     } catch (err) { this.say(err.message, true); }
+  }
+
+  async setStatus(form, submitter) {
+    const data = new FormData(form);
+    const names = String(data.get("names") || "").split("\n").map((l) => l.trim()).filter(Boolean);
+    const filter = {};
+    if (String(data.get("section") || "").trim()) filter.section = String(data.get("section")).trim();
+    if (String(data.get("from") || "").trim()) filter.status = String(data.get("from")).trim();
+    const body = { status: data.get("status"), job_names: names, dry_run: submitter?.dataset.dry === "true" };
+    if (Object.keys(filter).length) body.filter = filter;
+    const box = form.querySelector(".status-message");
+    try {
+      const out = await this.api("/jobs/status", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const list = (jobs) => (jobs.length > 8 ? `${jobs.slice(0, 8).join(", ")} and ${jobs.length - 8} more` : jobs.join(", "));
+      const lines = [`${out.dry_run ? "Would set" : "Set"} ${out.changed.length} job(s) to ${out.status}${out.changed.length ? `: ${list(out.changed)}` : ""}.`];
+      if (out.now_ready.length) lines.push(`Ready to run${out.dry_run ? " then" : ""}: ${list(out.now_ready)}.`);
+      if (out.now_waiting.length) lines.push(`Back to waiting: ${list(out.now_waiting)}.`);
+      box.className = "status-message ok";
+      box.textContent = lines.join(" ");
+    } catch (err) {
+      box.className = "status-message error";
+      box.textContent = err.message;
+    }
   }
 
   async stop() {

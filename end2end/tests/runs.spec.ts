@@ -56,10 +56,26 @@ test('the runs page starts a run, follows it live, shows attempts and logs, and 
   await expect(runs.locator('.log')).toHaveText(`hello from ${expid}_20000101_fc0_INI with Hindcast\n`);
   const download = await request.get((await runs.locator('a.download').getAttribute('href')) ?? '');
   expect(await download.text()).toBe(`hello from ${expid}_20000101_fc0_INI with Hindcast\n`);
+  await runs.getByLabel('Search (Enter: the whole log)').fill('HINDCAST');
+  await runs.getByLabel('Search (Enter: the whole log)').press('Enter');
+  await expect(runs.locator('.log')).toHaveText(`@0 hello from ${expid}_20000101_fc0_INI with Hindcast\n`);
+
+  // Statuses by hand: a preview first, then applied (and the children follow).
+  const status = runs.locator('form.set-status');
+  await status.getByLabel('Jobs (one per line)').fill(`${expid}_20000101_fc0_1_SIM`);
+  await status.getByLabel('New status').selectOption('WAITING');
+  await status.getByRole('button', { name: 'Preview' }).click();
+  await expect(status.locator('.status-message')).toHaveText(`Would set 1 job(s) to WAITING: ${expid}_20000101_fc0_1_SIM.`);
+  expect((await (await request.get(`/v4/experiments/${expid}/jobs/${expid}_20000101_fc0_1_SIM`)).json()).status).toBe('COMPLETED');
+  await status.getByRole('button', { name: 'Apply' }).click();
+  await expect(status.locator('.status-message')).toHaveText(`Set 1 job(s) to WAITING: ${expid}_20000101_fc0_1_SIM.`);
+  await status.getByLabel('Jobs (one per line)').fill('NOPE');
+  await status.getByRole('button', { name: 'Apply' }).click();
+  await expect(status.locator('.status-message')).toContainText('job_names: no such job');
 
   // Force a re-run of SIM_1 and everything below it, then stop it while it sleeps.
   await runs.getByLabel('Mode').selectOption('with_downstream');
-  await runs.getByLabel('Jobs (one per line)').fill(`${expid}_20000101_fc0_1_SIM`);
+  await runs.locator('form.start').getByLabel('Jobs (one per line)').fill(`${expid}_20000101_fc0_1_SIM`);
   await runs.getByLabel('Re-run completed jobs (force)').check();
   await runs.getByLabel('…and their downstream').check();
   await runs.getByLabel('Environment (NAME=value per line)').fill('NAP=30');

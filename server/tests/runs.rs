@@ -124,6 +124,10 @@ async fn a_run_executes_jobs_in_order_with_retrials_logs_and_history(backend: Ba
     assert_eq!(res.headers()["x-log-offset"], "22");
     assert_eq!(res.text().await.unwrap(), "db=none\n");
     assert_eq!(text(&app, &format!("{ini}?offset=4&length=8")).await, "20000101");
+    let found = app.get_json(&format!("{ini}?search=HELLO"), 200).await;
+    assert_eq!(found, json!({"matches": [{"offset": 0, "line": "INI 20000101 hello hi db=none"}], "next_offset": null, "size": 30}));
+    let found = app.get_json(&format!("{ini}?search=nowhere&offset=10"), 200).await;
+    assert_eq!(found["matches"], json!([]));
     let post = format!("/v4/experiments/{expid}/jobs/{expid}_20000101_fc0_1_POST/log?stream=err&run_id={id}&attempt=1");
     assert_eq!(text(&app, &post).await, "broken\n");
     let res = app.client.get(app.url(&format!("{ini}?download=true"))).send().await.unwrap();

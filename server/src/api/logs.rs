@@ -42,6 +42,32 @@ pub struct LogRange {
     pub tail: Option<u64>,
     /// The whole file, as a download (HTTP `Range` requests work too).
     pub download: Option<bool>,
+    /// Search the log for lines containing this text (ASCII case ignored) from `offset`,
+    /// answering JSON: the matching lines with their byte offsets, and where to go on.
+    pub search: Option<String>,
+    /// With `search`: at most this many lines (default and maximum 1,000).
+    pub limit: Option<usize>,
+}
+
+/// The most bytes one search request reads; `next_offset` continues from there.
+const SEARCH_SPAN: u64 = 256 * 1024 * 1024;
+const MAX_SEARCH_LINES: usize = 1000;
+/// A matching line is cut to this many bytes in the answer.
+const MAX_LINE_BYTES: usize = 4096;
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LogMatch {
+    /// The line's first byte in the file.
+    pub offset: u64,
+    pub line: String,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LogSearch {
+    pub matches: Vec<LogMatch>,
+    /// Where to continue the search, or absent when the end of the file was reached.
+    pub next_offset: Option<u64>,
+    pub size: u64,
 }
 
 /// A job's stdout or stderr. Headers `X-Log-Size` (the file's size now) and `X-Log-Offset`
@@ -75,6 +101,9 @@ pub async fn job_log(
         let stem = if file == "stdout.log" { "out" } else { "err" };
         return download(&path, &format!("{name}.run{}-attempt{}.{stem}.log", attempt.run_id, attempt.attempt), headers).await;
     }
+    if let Some(needle) = range.search.clone() {
+        return search(path, needle, &range).await;
+    }
     read_range(&path, &range).await
 }
 
@@ -96,7 +125,58 @@ pub async fn run_log(
     if range.download == Some(true) {
         return download(&path, &format!("{expid}.run{run_id}.log"), headers).await;
     }
+    if let Some(needle) = range.search.clone() {
+        return search(path, needle, &range).await;
+    }
     read_range(&path, &range).await
+}
+
+/// Lines containing `needle` from `range.offset` on, reading at most `SEARCH_SPAN` bytes.
+async fn search(path: std::path::PathBuf, needle: String, range: &LogRange) -> Result<Response, ApiError> {
+    if needle.is_empty() || needle.len() > 1000 {
+        return Err(HindcastError::invalid("search", "1 to 1,000 characters").into());
+    }
+    let (from, limit) = (range.offset.unwrap_or(0), range.limit.unwrap_or(MAX_SEARCH_LINES).clamp(1, MAX_SEARCH_LINES));
+    let found = tokio::task::spawn_blocking(move || scan(&path, needle.as_bytes(), from, limit)).await;
+    match found {
+        Ok(Ok(result)) => Ok(axum::Json(result).into_response()),
+        Ok(Err(err)) if err.kind() == std::io::ErrorKind::NotFound => {
+            Ok(axum::Json(LogSearch { matches: Vec::new(), next_offset: None, size: 0 }).into_response())
+        }
+        Ok(Err(err)) => {
+            tracing::error!(error = %err, "a log could not be searched");
+            Err(HindcastError::Internal.into())
+        }
+        Err(_) => Err(HindcastError::Internal.into()),
+    }
+}
+
+fn scan(path: &std::path::Path, needle: &[u8], from: u64, limit: usize) -> std::io::Result<LogSearch> {
+    use std::io::{BufRead, Seek};
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    file.seek(SeekFrom::Start(from.min(size)))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let needle: Vec<u8> = needle.to_ascii_lowercase();
+    let (mut offset, mut matches, mut line) = (from.min(size), Vec::new(), Vec::new());
+    while offset < size {
+        if matches.len() == limit || offset - from >= SEARCH_SPAN {
+            return Ok(LogSearch { matches, next_offset: Some(offset), size });
+        }
+        line.clear();
+        // Lines longer than 1 MiB are searched piece by piece, so memory stays bounded.
+        let read = std::io::Read::take(&mut reader, 1 << 20).read_until(b'\n', &mut line)? as u64;
+        if read == 0 {
+            break;
+        }
+        if line.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(&needle)) {
+            let shown = &line[..line.len().min(MAX_LINE_BYTES)];
+            let text = String::from_utf8_lossy(shown).trim_end_matches(['\n', '\r']).to_owned();
+            matches.push(LogMatch { offset, line: text });
+        }
+        offset += read;
+    }
+    Ok(LogSearch { matches, next_offset: None, size })
 }
 
 /// The whole file, streamed from disk (never read into memory), with `Range` support.
