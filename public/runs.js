@@ -50,6 +50,7 @@ const TEMPLATE = `
       <label>Jobs (one per line) <textarea name="jobs" rows="2" placeholder="a000_19600101_fc0_1_SIM"></textarea></label>
       <label>Environment (NAME=value per line) <textarea name="env" rows="2"></textarea></label>
       <label>Switches <input name="switches" placeholder="--fast --debug"></label>
+      <label>Per job (JOB NAME=value or JOB --switch, per line) <textarea name="per_job" rows="2" placeholder="a000_19600101_fc0_1_SIM NPROC=4"></textarea></label>
     </div>
     <div class="row">
       <label class="choice"><input type="checkbox" name="force"> Re-run completed jobs (force)</label>
@@ -334,7 +335,19 @@ class HindcastRuns extends HTMLElement {
       if (eq < 1) { this.say(`Environment line “${line}” is not NAME=value.`, true); return; }
       env[line.slice(0, eq).trim()] = line.slice(eq + 1);
     }
+    const jobExtras = {};
+    for (const line of lines("per_job")) {
+      const [job, ...words] = line.split(/\s+/);
+      if (words.length === 0) { this.say(`Per-job line “${line}” names a job but no setting.`, true); return; }
+      const extras = (jobExtras[job] ??= { env: {}, switches: [] });
+      for (const word of words) {
+        const eq = word.indexOf("=");
+        if (eq > 0 && !word.startsWith("-")) extras.env[word.slice(0, eq)] = word.slice(eq + 1);
+        else extras.switches.push(word);
+      }
+    }
     const body = {
+      job_extras: jobExtras,
       mode: data.get("mode"), jobs: lines("jobs"), force: data.has("force"), force_downstream: data.has("force_downstream"),
       queue: data.has("queue"), extras: { env, switches: String(data.get("switches") || "").split(/\s+/).filter(Boolean) },
     };

@@ -40,6 +40,7 @@ test('the runs page starts a run, follows it live, shows attempts and logs, and 
 
   await runs.getByLabel('Mode').selectOption('all');
   await runs.getByLabel('Environment (NAME=value per line)').fill('GREETING=Hindcast');
+  await runs.getByLabel('Per job (JOB NAME=value or JOB --switch, per line)').fill(`${expid}_20000101_fc0_INI GREETING=you`);
   await runs.getByRole('button', { name: 'Start run' }).click();
   await expect(runs.locator('.message')).toContainText('Run #');
   const row = runs.locator('tbody.runs tr').first();
@@ -53,12 +54,13 @@ test('the runs page starts a run, follows it live, shows attempts and logs, and 
   await expect(runs.locator('.log')).toContainText('ended passed');
   await attempts.filter({ hasText: `${expid}_20000101_fc0_INI` }).getByRole('button', { name: 'out' }).click();
   await expect(runs.locator('.log-title')).toContainText('INI attempt 1 stdout');
-  await expect(runs.locator('.log')).toHaveText(`hello from ${expid}_20000101_fc0_INI with Hindcast\n`);
+  // The job's own setting wins over the run's.
+  await expect(runs.locator('.log')).toHaveText(`hello from ${expid}_20000101_fc0_INI with you\n`);
   const download = await request.get((await runs.locator('a.download').getAttribute('href')) ?? '');
-  expect(await download.text()).toBe(`hello from ${expid}_20000101_fc0_INI with Hindcast\n`);
-  await runs.getByLabel('Search (Enter: the whole log)').fill('HINDCAST');
+  expect(await download.text()).toBe(`hello from ${expid}_20000101_fc0_INI with you\n`);
+  await runs.getByLabel('Search (Enter: the whole log)').fill('WITH YOU');
   await runs.getByLabel('Search (Enter: the whole log)').press('Enter');
-  await expect(runs.locator('.log')).toHaveText(`@0 hello from ${expid}_20000101_fc0_INI with Hindcast\n`);
+  await expect(runs.locator('.log')).toHaveText(`@0 hello from ${expid}_20000101_fc0_INI with you\n`);
 
   // Statuses by hand: a preview first, then applied (and the children follow).
   const status = runs.locator('form.set-status');
@@ -79,6 +81,7 @@ test('the runs page starts a run, follows it live, shows attempts and logs, and 
   await runs.getByLabel('Re-run completed jobs (force)').check();
   await runs.getByLabel('…and their downstream').check();
   await runs.getByLabel('Environment (NAME=value per line)').fill('NAP=30');
+  await runs.getByLabel('Per job (JOB NAME=value or JOB --switch, per line)').fill('');
   await runs.getByRole('button', { name: 'Start run' }).click();
   await expect(runs.locator('tbody.runs tr').first().locator('.chip')).toHaveText('running');
   await runs.getByRole('button', { name: 'Stop the experiment' }).click();
