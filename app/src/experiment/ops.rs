@@ -74,6 +74,9 @@ pub fn to_domain_error(err: StoreError) -> HindcastError {
         StoreError::RunNotFound(expid, run) => {
             HindcastError::NotFound(format!("Run {run} not found in experiment '{expid}'."))
         }
+        StoreError::TooManyMetrics(max) => {
+            HindcastError::invalid("metrics", format!("an attempt's reports may name at most {max} metrics in all"))
+        }
         StoreError::IdsExhausted(kind) => {
             HindcastError::Conflict(format!("No free experiment id is left for kind {kind}."))
         }

@@ -12,8 +12,9 @@ pub trait RunEngine: Send + Sync + 'static {
 
     /// Stops the experiment's running run: its jobs are killed (process groups included) and
     /// end FAILED with reason "stopped", and the run ends cancelled. Returns once the run has
-    /// ended; `false` when nothing was running there.
-    async fn stop(&self, experiment_id: i64, by: &str) -> bool;
+    /// ended; `false` when nothing was running there. With `run_id`, only that run is stopped
+    /// (if it has ended meanwhile, the next one is left alone).
+    async fn stop(&self, experiment_id: i64, run_id: Option<i64>, by: &str) -> bool;
 
     /// Writes what the experiment's running run holds in memory now (its writes are batched),
     /// and returns once written; at once when nothing runs there.

@@ -114,7 +114,7 @@ pub async fn stop(store: &dyn Store, engine: &dyn RunEngine, actor: &Actor, expi
         }
     }
     let running = active.iter().find(|r| r.status == RunStatus::Running.as_str()).map(|r| r.id);
-    let stopped = engine.stop(experiment_id, &actor.name).await;
+    let stopped = engine.stop(experiment_id, None, &actor.name).await;
     tracing::info!(%expid, actor = %actor.name, ?running, queued = cancelled_queued.len(), "experiment stopped");
     Ok(StopOutcome { stopped_run: running.filter(|_| stopped), cancelled_queued })
 }
@@ -136,7 +136,7 @@ pub async fn cancel_run(
             }
         }
         Some(RunStatus::Running) => {
-            engine.stop(run.experiment_id, &actor.name).await;
+            engine.stop(run.experiment_id, Some(run_id), &actor.name).await;
         }
         _ => return Err(HindcastError::Conflict(format!("Run {run_id} has already ended ({}).", run.status))),
     }
@@ -247,7 +247,7 @@ pub fn token_hash(token: &str) -> String {
 }
 
 const MAX_REPORT_MESSAGE: usize = 1000;
-const MAX_METRICS: usize = 100;
+use crate::store::MAX_METRICS;
 const MAX_METRIC_NAME: usize = 100;
 
 /// A running job's report about itself, accepted only with the token of its current attempt.

@@ -14,7 +14,7 @@ mod workflow;
 mod workflow_impl;
 
 pub use postgres::PostgresStore;
-pub use runs::{AttemptRecord, JobProgress, JobReport, NewRun, RunRecord, RunStore};
+pub use runs::{AttemptRecord, JobProgress, JobReport, NewRun, RunRecord, RunStore, MAX_METRICS};
 pub use sqlite::SqliteStore;
 pub use workflow::{
     ConfigFileRecord, GraphHandle, JobStateRecord, PreparedGraph, StoredGraph, SummaryRecord, WorkflowStore,
@@ -42,6 +42,8 @@ pub enum StoreError {
     RunActive(Expid, i64),
     #[error("run {1} not found in experiment {0}")]
     RunNotFound(Expid, i64),
+    #[error("a job's reports would name more than {0} metrics")]
+    TooManyMetrics(usize),
     #[error("no experiment ids left for kind {0}")]
     IdsExhausted(ExperimentKind),
     #[error("unsupported database URL '{0}': use sqlite://… or postgres://…")]

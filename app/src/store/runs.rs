@@ -60,6 +60,9 @@ pub struct AttemptRecord {
     pub reported_at: Option<DateTime<Utc>>,
 }
 
+/// The most metric names one attempt's reports may name in all.
+pub const MAX_METRICS: usize = 100;
+
 /// What a running job reported about itself.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct JobReport {

@@ -214,6 +214,9 @@ macro_rules! impl_run_store {
                 let mut metrics: serde_json::Map<String, serde_json::Value> =
                     attempt.metrics.as_deref().and_then(|m| serde_json::from_str(m).ok()).unwrap_or_default();
                 metrics.extend(report.metrics.clone());
+                if metrics.len() > $crate::store::MAX_METRICS {
+                    return Err($crate::store::StoreError::TooManyMetrics($crate::store::MAX_METRICS));
+                }
                 attempt.metrics = Some(serde_json::Value::Object(metrics).to_string());
                 attempt.progress = report.progress.or(attempt.progress);
                 attempt.status_message = report.message.clone().or(attempt.status_message);

@@ -30,7 +30,9 @@ const FLUSH_AT: usize = 500;
 const DEFAULT_TOTAL_JOBS: usize = 20;
 
 pub enum Control {
-    Stop { by: String, done: oneshot::Sender<()> },
+    /// Stop the run (`run`: only if it is that one; a stop for a run that has ended already
+    /// must not stop the next).
+    Stop { run: Option<i64>, by: String, done: oneshot::Sender<()> },
     /// Write what is pending now, then answer.
     Flush { done: oneshot::Sender<()> },
 }
@@ -68,6 +70,8 @@ pub async fn drive(shared: &Shared, run: &RunRecord, control: &mut mpsc::Receive
 }
 
 struct Running {
+    /// Which attempt runs: events of an earlier one are stale.
+    attempt: i32,
     /// The executor's handle, once the submission has answered.
     handle: Option<String>,
     _permit: OwnedSemaphorePermit,
@@ -87,7 +91,8 @@ struct Driver<'a> {
     ready: VecDeque<u32>,
     attempts: HashMap<u32, i32>,
     running: HashMap<u32, Running>,
-    running_per_platform: HashMap<usize, usize>,
+    /// Jobs running per platform name (the `TOTAL_JOBS` limits are per platform).
+    running_per_platform: HashMap<String, usize>,
     total_limit: usize,
     platform_limits: HashMap<String, usize>,
     pending_jobs: BTreeMap<u32, JobProgress>,
@@ -123,6 +128,15 @@ impl<'a> Driver<'a> {
         if planned.scope.is_empty() {
             return Ok(None);
         }
+        // A run resumed after a restart goes on counting its attempts (and their folders).
+        let earlier = shared.store.run_attempts(run.id).await.map_err(|e| app::experiment::ops::to_domain_error(e).to_string())?;
+        let mut attempts: HashMap<u32, i32> = HashMap::new();
+        for a in &earlier {
+            if let Some(n) = graph.number_of(&a.job_name) {
+                let count = attempts.entry(n).or_insert(0);
+                *count = (*count).max(a.attempt);
+            }
+        }
         let files = app::workflow::ops::config(shared.store.as_ref(), &expid).await.map_err(internal)?;
         let config = app::workflow::ops::parse(&files).map_err(internal)?;
         let scripts = section_scripts(&config, &graph, &planned.scope).map_err(internal)?;
@@ -148,7 +162,7 @@ impl<'a> Driver<'a> {
             in_scope: vec![false; jobs],
             waiting_on: vec![0; jobs],
             ready: VecDeque::new(),
-            attempts: HashMap::new(),
+            attempts,
             running: HashMap::new(),
             running_per_platform: HashMap::new(),
             pending_jobs: BTreeMap::new(),
@@ -188,6 +202,9 @@ impl<'a> Driver<'a> {
         let mut spare: Option<OwnedSemaphorePermit> = None;
         loop {
             let waiting_for_slot = self.dispatch(&events_tx, &mut spare).await;
+            if self.ready.is_empty() || self.stopping.is_some() {
+                spare = None; // a slot this run cannot use goes back to the others
+            }
             if self.running.is_empty() && (self.ready.is_empty() || self.stopping.is_some()) {
                 break;
             }
@@ -195,7 +212,13 @@ impl<'a> Driver<'a> {
             tokio::select! {
                 Some(event) = events.recv() => self.on_event(event),
                 Some(control) = control.recv() => match control {
-                    Control::Stop { by, done } => self.stop(by, done).await,
+                    Control::Stop { run, by, done } => {
+                        if run.is_none_or(|r| r == self.run.id) {
+                            self.stop(by, done).await;
+                        } else {
+                            let _ = done.send(());
+                        }
+                    }
                     Control::Flush { done } => {
                         self.flush().await;
                         let _ = done.send(());
@@ -210,7 +233,14 @@ impl<'a> Driver<'a> {
                 self.flush().await;
             }
         }
-        self.flush().await;
+        // The run's last changes must be written before its end is: retry a failed write.
+        for wait in [1, 2, 4, 8, 15, 30] {
+            self.flush().await;
+            if self.pending_jobs.is_empty() && self.pending_attempts.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+        }
         let outcome = self.outcome();
         self.log_line(format_args!("run {} ended {}{}", self.run.id, outcome.status.as_str(), outcome.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()));
         if let Some(log) = self.log.as_mut() {
@@ -229,12 +259,11 @@ impl<'a> Driver<'a> {
         let mut waiting_for_slot = false;
         while self.running.len() < self.total_limit {
             let Some(n) = self.ready.pop_front() else { break };
-            let platform = self.graph.job(n).section();
-            let platform_name = &self.graph.snapshot.sections[platform].platform;
+            let platform = &self.graph.snapshot.sections[self.graph.job(n).section()].platform;
             let platform_full = self
                 .platform_limits
-                .get(platform_name)
-                .is_some_and(|&l| self.running_per_platform.get(&platform).copied().unwrap_or(0) >= l);
+                .get(platform)
+                .is_some_and(|&l| self.running_per_platform.get(platform).copied().unwrap_or(0) >= l);
             if platform_full {
                 skipped.push(n);
                 continue;
@@ -291,9 +320,9 @@ impl<'a> Driver<'a> {
             a.token_hash = Some(app::runs::ops::token_hash(&token));
             self.pending_attempts.insert(key, a.clone());
         }
-        let section = self.graph.job(n).section();
-        *self.running_per_platform.entry(section).or_default() += 1;
-        self.running.insert(n, Running { handle: None, _permit: permit });
+        let platform = self.graph.section(self.graph.job(n)).platform.clone();
+        *self.running_per_platform.entry(platform).or_default() += 1;
+        self.running.insert(n, Running { attempt, handle: None, _permit: permit });
         self.log_line(format_args!("{name} submitted (attempt {attempt})"));
         // Submitting writes files and forks: done off the driver, so jobs start in parallel.
         let (executor, events) = (Arc::clone(&self.shared.executor), events.clone());
@@ -347,7 +376,11 @@ impl<'a> Driver<'a> {
     fn on_event(&mut self, event: JobEvent) {
         match event {
             JobEvent::Submitted { key, outcome: Ok(handle) } => {
-                let Some(running) = self.running.get_mut(&key.number) else { return };
+                let Some(running) = self.running.get_mut(&key.number).filter(|r| r.attempt == key.attempt) else {
+                    // Ended already: keep its process id with the attempt all the same.
+                    self.update_attempt(key, |a| a.external_id = Some(handle));
+                    return;
+                };
                 running.handle = Some(handle.clone());
                 if self.stopping.is_some() {
                     let executor = Arc::clone(&self.shared.executor);
@@ -361,7 +394,7 @@ impl<'a> Driver<'a> {
                 self.on_event(JobEvent::Finished { key, exit_code: None, at: Utc::now(), reason: Some(format!("could not be submitted: {err}")) });
             }
             JobEvent::Started { key, at } => {
-                if self.running.contains_key(&key.number) {
+                if self.running.get(&key.number).is_some_and(|r| r.attempt == key.attempt) {
                     self.set_status(key.number, JobStatus::Running, None, Some(at), None);
                     self.update_attempt(key, |a| {
                         a.status = JobStatus::Running.as_str().to_owned();
@@ -370,16 +403,19 @@ impl<'a> Driver<'a> {
                 }
             }
             JobEvent::Finished { key, exit_code, at, reason } => {
-                let Some(running) = self.running.remove(&key.number) else { return };
-                drop(running);
-                let section = self.graph.job(key.number).section();
-                if let Some(count) = self.running_per_platform.get_mut(&section) {
+                if !self.running.get(&key.number).is_some_and(|r| r.attempt == key.attempt) {
+                    return;
+                }
+                self.running.remove(&key.number); // frees the machine slot
+                let platform = &self.graph.section(self.graph.job(key.number)).platform;
+                if let Some(count) = self.running_per_platform.get_mut(platform) {
                     *count = count.saturating_sub(1);
                 }
-                let stopped = self.stopping.as_ref().map(|(by, _)| format!("stopped by {by}"));
+                // A job that succeeded while the stop was on its way did succeed.
+                let stopped = self.stopping.as_ref().filter(|_| exit_code != Some(0)).map(|(by, _)| format!("stopped by {by}"));
                 let reason = stopped.or(reason).or_else(|| exit_code.filter(|&c| c != 0).map(|c| format!("exit code {c}")));
                 let name = self.graph.job(key.number).name().to_owned();
-                if exit_code == Some(0) && self.stopping.is_none() {
+                if exit_code == Some(0) {
                     self.update_attempt(key, |a| {
                         a.status = JobStatus::Completed.as_str().to_owned();
                         a.exit_code = exit_code;
@@ -387,7 +423,9 @@ impl<'a> Driver<'a> {
                     });
                     self.set_status(key.number, JobStatus::Completed, None, None, Some(at));
                     self.log_line(format_args!("{name} completed"));
-                    self.release_children(key.number);
+                    if self.stopping.is_none() {
+                        self.release_children(key.number);
+                    }
                 } else {
                     let message = reason.unwrap_or_else(|| "failed".into());
                     let reason = message.clone();
@@ -443,7 +481,10 @@ impl<'a> Driver<'a> {
         }
         self.log_line(format_args!("stop requested by {by}: killing {} job(s)", self.running.len()));
         self.stopping = Some((by, vec![done]));
-        self.ready.clear();
+        // Jobs that were about to start wait again, as they were before the run.
+        for n in std::mem::take(&mut self.ready) {
+            self.set_status(n, JobStatus::Waiting, None, None, None);
+        }
         // Jobs whose submission has not answered yet are killed when it does.
         let handles: Vec<String> = self.running.values().filter_map(|r| r.handle.clone()).collect();
         for handle in handles {
@@ -538,8 +579,13 @@ impl<'a> Driver<'a> {
             })
             .collect();
         let attempts: Vec<AttemptRecord> = std::mem::take(&mut self.pending_attempts).into_values().collect();
-        // A failed write is retried with the next batch rather than lost.
-        if let Err(err) = self.shared.store.record_progress(self.run.experiment_id, &jobs, &attempts).await {
+        // A failed write is retried with the next batch rather than lost; only what is
+        // written is announced.
+        let written = self.shared.store.record_progress(self.run.experiment_id, &jobs, &attempts).await;
+        if written.is_ok() {
+            self.shared.hub.publish(self.run.experiment_id, &LiveEvent::Jobs { jobs: changes });
+        }
+        if let Err(err) = written {
             tracing::error!(run = self.run.id, error = %err, "job progress could not be written; retrying");
             for j in jobs {
                 self.pending_jobs.entry(j.number).or_insert(j);
@@ -550,7 +596,6 @@ impl<'a> Driver<'a> {
             }
             self.flush_due = Some(Instant::now() + Duration::from_secs(1));
         }
-        self.shared.hub.publish(self.run.experiment_id, &LiveEvent::Jobs { jobs: changes });
         if let Some(log) = self.log.as_mut() {
             let _ = log.flush();
         }

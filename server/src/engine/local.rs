@@ -41,6 +41,11 @@ impl Executor for LocalExecutor {
             let (outputs, dir, script_path) = (outputs.clone(), dir.clone(), script_path.clone());
             tokio::task::spawn_blocking(move || -> std::io::Result<_> {
                 std::fs::create_dir_all(&outputs)?;
+                // Never an outcome left from an earlier process in this folder.
+                match std::fs::remove_file(dir.join("exit_code")) {
+                    Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+                    _ => {}
+                }
                 std::fs::create_dir_all(dir.join("tmp"))?;
                 std::fs::write(&script_path, script_file(&script))?;
                 Ok((std::fs::File::create(dir.join("stdout.log"))?, std::fs::File::create(dir.join("stderr.log"))?))

@@ -107,7 +107,7 @@ impl Inner {
             while let Ok(Control::Stop { done, .. } | Control::Flush { done }) = control.try_recv() {
                 let _ = done.send(());
             }
-            let run = match self.shared.store.claim_next_run(experiment_id).await {
+            let run = match claim_with_retries(&self.shared, experiment_id).await {
                 Ok(Some(run)) => run,
                 Ok(None) => {
                     let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
@@ -131,8 +131,15 @@ impl Inner {
             self.shared.hub.publish(experiment_id, &LiveEvent::Run { run: app::runs::ops::to_view(run.clone()) });
             let (outcome, waiters) = driver::drive(&self.shared, &run, &mut control).await;
             let status = outcome.status.as_str();
-            if let Err(err) = self.shared.store.finish_run(run.id, status, outcome.message.as_deref()).await {
-                tracing::error!(run = run.id, error = %err, "the run's end could not be stored");
+            // Until its end is stored the experiment counts as running: retry a failed write.
+            for wait in [1, 2, 4, 8, 15, 30, 60] {
+                match self.shared.store.finish_run(run.id, status, outcome.message.as_deref()).await {
+                    Ok(()) => break,
+                    Err(err) => {
+                        tracing::error!(run = run.id, error = %err, "the run's end could not be stored; retrying");
+                        tokio::time::sleep(Duration::from_secs(wait)).await;
+                    }
+                }
             }
             if let Ok(ended) = app::experiment::Expid::parse(&run.expid) {
                 if let Ok(ended) = self.shared.store.run(&ended, run.id).await {
@@ -148,17 +155,35 @@ impl Inner {
     }
 }
 
+/// The next queued run; a failing database is tried again a few times before giving up
+/// (the next wake, or a restart, tries again).
+async fn claim_with_retries(shared: &Shared, experiment_id: i64) -> Result<Option<app::store::RunRecord>, app::store::StoreError> {
+    let mut waits = [1u64, 2, 4].into_iter();
+    loop {
+        match shared.store.claim_next_run(experiment_id).await {
+            Err(err) => match waits.next() {
+                Some(wait) => {
+                    tracing::warn!(experiment_id, error = %err, "the next run could not be claimed; retrying");
+                    tokio::time::sleep(Duration::from_secs(wait)).await;
+                }
+                None => return Err(err),
+            },
+            claimed => return claimed,
+        }
+    }
+}
+
 #[async_trait]
 impl RunEngine for Engine {
     fn wake(&self, experiment_id: i64) {
         tokio::spawn(Arc::clone(&self.0).drive_queue(experiment_id));
     }
 
-    async fn stop(&self, experiment_id: i64, by: &str) -> bool {
+    async fn stop(&self, experiment_id: i64, run_id: Option<i64>, by: &str) -> bool {
         let control = self.0.active.lock().unwrap_or_else(|e| e.into_inner()).get(&experiment_id).map(|a| a.control.clone());
         let Some(control) = control else { return false };
         let (done, ended) = oneshot::channel();
-        if control.send(Control::Stop { by: by.to_owned(), done }).await.is_err() {
+        if control.send(Control::Stop { run: run_id, by: by.to_owned(), done }).await.is_err() {
             return false;
         }
         if tokio::time::timeout(STOP_WAIT, ended).await.is_err() {
