@@ -59,17 +59,19 @@ impl Engine {
                 return;
             }
         };
-        let mut experiments: Vec<i64> = Vec::new();
+        let mut by_experiment: HashMap<i64, Vec<app::store::RunRecord>> = HashMap::new();
         for run in runs {
-            if run.status == app::runs::RunStatus::Running.as_str() {
-                recovery::settle_interrupted(&self.0.shared, &run).await;
-            }
-            if !experiments.contains(&run.experiment_id) {
-                experiments.push(run.experiment_id);
-            }
+            by_experiment.entry(run.experiment_id).or_default().push(run);
         }
-        for experiment_id in experiments {
-            self.wake(experiment_id);
+        // Each experiment apart: a long job adopted in one does not hold back the others.
+        for (experiment_id, runs) in by_experiment {
+            let engine = self.clone();
+            tokio::spawn(async move {
+                for run in runs.iter().filter(|r| r.status == app::runs::RunStatus::Running.as_str()) {
+                    recovery::settle_interrupted(&engine.0.shared, run).await;
+                }
+                engine.wake(experiment_id);
+            });
         }
     }
 

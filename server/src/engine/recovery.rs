@@ -13,6 +13,21 @@ use std::time::Duration;
 
 const POLL: Duration = Duration::from_secs(1);
 
+/// The process running `script` (its command line is `bash <script> …`), if any.
+async fn process_running(script: &std::path::Path) -> Option<u32> {
+    let wanted = script.as_os_str().as_encoded_bytes().to_vec();
+    tokio::task::spawn_blocking(move || {
+        std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            cmdline.split(|&b| b == 0).nth(1).filter(|arg| *arg == wanted.as_slice()).map(|_| pid)
+        })
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
 pub async fn settle_interrupted(shared: &Shared, run: &RunRecord) {
     let store = &shared.store;
     let Ok(expid) = Expid::parse(&run.expid) else { return };
@@ -25,7 +40,12 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord) {
     };
     for mut attempt in attempts.into_iter().filter(|a| a.finished_at.is_none()) {
         let dir = attempt_dir(&shared.data_dir, &run.expid, &attempt.job_name, run.id, attempt.attempt);
-        let pid = attempt.external_id.as_deref().and_then(|h| h.parse::<u32>().ok());
+        // The process id is written with the engine's next batch; a crash before it leaves
+        // none, and the process is found by its script instead.
+        let pid = match attempt.external_id.as_deref().and_then(|h| h.parse::<u32>().ok()) {
+            Some(pid) => Some(pid),
+            None => process_running(&dir.join("script.sh")).await,
+        };
         if let Some(pid) = pid {
             if group_alive(pid) && !exit_code_file(&dir).exists() {
                 tracing::info!(run = run.id, job = %attempt.job_name, pid, "adopting a job still running");
