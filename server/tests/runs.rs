@@ -241,8 +241,7 @@ async fn partial_runs_follow_their_mode_and_bad_input_changes_nothing(backend: B
     assert!(message.contains("mode"), "{message}");
     let message = error_of(start(&app, &expid, json!({"extras": {"env": {"BAD-NAME": "x"}}})).await, 422).await;
     assert!(message.starts_with("extras.env"), "{message}");
-    let huge = json!({"extras": {"switches": ["x".repeat(1024 * 1024 + 1)]}});
-    assert_eq!(start(&app, &expid, huge).await.status(), 413);
+    assert_eq!(app.status_of_oversized("POST", &format!("/v4/experiments/{expid}/runs"), 2_000_000).await, 413);
     let after = app.get_json(&format!("/v4/experiments/{expid}/runs"), 200).await["runs"].as_array().unwrap().len();
     assert_eq!(before, after);
 

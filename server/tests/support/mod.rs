@@ -81,6 +81,31 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The status a request with a body of `bytes` bytes gets. The body is written while the
+    /// answer is read: a server refusing it by size may answer and close before it has all
+    /// been written, which a client that first writes everything sees as a broken pipe.
+    pub async fn status_of_oversized(&self, method: &str, path: &str, bytes: usize) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.base.trim_start_matches("http://").to_owned();
+        let stream = tokio::net::TcpStream::connect(&host).await.expect("connect");
+        let (mut reader, mut writer) = stream.into_split();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {bytes}\r\n\r\n"
+        );
+        let sender = tokio::spawn(async move {
+            let _ = writer.write_all(head.as_bytes()).await;
+            let _ = writer.write_all(&vec![b' '; bytes]).await; // may fail once refused
+        });
+        let mut answer = vec![0u8; 64];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), reader.read(&mut answer))
+            .await
+            .expect("an answer in time")
+            .expect("read");
+        sender.abort();
+        let line = String::from_utf8_lossy(&answer[..read]).into_owned();
+        line.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("no status in {line:?}"))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
