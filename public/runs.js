@@ -15,7 +15,9 @@ const TEMPLATE = `
   label { display: flex; flex-direction: column; gap: 4px; font-size: 0.9em; color: var(--text-muted); }
   label.choice { flex-direction: row; align-items: center; color: var(--text); }
   input, select, textarea { font: inherit; padding: 4px 8px; border: 1px solid var(--border); border-radius: 6px; background: var(--surface); color: var(--text); }
-  textarea { font-family: ui-monospace, monospace; min-width: 22rem; }
+  textarea { font-family: ui-monospace, monospace; width: 22rem; }
+  label, input, select, textarea { max-width: 100%; box-sizing: border-box; }
+  .scroll { overflow-x: auto; }
   button { font: inherit; padding: 4px 12px; border: 1px solid var(--border); border-radius: 6px; background: var(--surface); color: var(--text); cursor: pointer; }
   button.primary { background: var(--accent); color: var(--accent-contrast, #fff); border-color: var(--accent); }
   button.danger { border-color: var(--status-failed); color: var(--status-failed); }
@@ -86,13 +88,13 @@ const TEMPLATE = `
 </section>
 <section aria-labelledby="runs-title">
   <h2 id="runs-title">Runs</h2>
-  <table><thead><tr><th>Run</th><th>Status</th><th>Mode</th><th>Jobs</th><th>By</th><th>Started</th><th>Ended</th><th>Message</th><th></th></tr></thead>
-  <tbody class="runs"><tr><td colspan="9" class="muted">Loading…</td></tr></tbody></table>
+  <div class="scroll"><table><thead><tr><th>Run</th><th>Status</th><th>Mode</th><th>Jobs</th><th>By</th><th>Started</th><th>Ended</th><th>Message</th><th></th></tr></thead>
+  <tbody class="runs"><tr><td colspan="9" class="muted">Loading…</td></tr></tbody></table></div>
 </section>
 <section class="detail" hidden aria-live="polite">
   <h2 class="detail-title"></h2>
-  <table><thead><tr><th>Job</th><th>Attempt</th><th>Status</th><th>Exit</th><th>Reason</th><th>Report</th><th>Started</th><th>Ended</th><th>Logs</th></tr></thead>
-  <tbody class="attempts"></tbody></table>
+  <div class="scroll"><table><thead><tr><th>Job</th><th>Attempt</th><th>Status</th><th>Exit</th><th>Reason</th><th>Report</th><th>Started</th><th>Ended</th><th>Logs</th></tr></thead>
+  <tbody class="attempts"></tbody></table></div>
   <div class="row" style="margin-top:12px">
     <strong class="log-title">Run log</strong>
     <button type="button" data-act="earlier">Earlier</button>
