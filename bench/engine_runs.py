@@ -1,19 +1,14 @@
 #!/usr/bin/env python3
 """Runs no-op jobs through Hindcast's local executor and prints jobs dispatched per second:
 a fan-out (one job, then N children) and a chain (N jobs one after the other)."""
-import http.client, json, sys, time
+import sys, time
 from datetime import datetime
 
-host, port, fan, chain = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-conn = http.client.HTTPConnection(host, port)
+from hindcast_api import Api
 
-def call(method, path, body=None, expect=(200, 201)):
-    conn.request(method, path, json.dumps(body) if body is not None else None, {"content-type": "application/json"})
-    res = conn.getresponse()
-    data = res.read()
-    if res.status not in expect:
-        sys.exit(f"{method} {path} answered {res.status}: {data[:300]!r}")
-    return json.loads(data) if data else None
+host, port, fan, chain = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+api = Api(host, port)
+call = api.call
 
 EXPDEF = "DEFAULT:\n  EXPID: a000\n  HPCARCH: LOCAL\nEXPERIMENT:\n  DATELIST: '20000101'\n  MEMBERS: '{members}'\n" \
          "  CHUNKSIZEUNIT: day\n  CHUNKSIZE: 1\n  NUMCHUNKS: {chunks}\n  CALENDAR: standard\nPLATFORMS: {{}}\n"

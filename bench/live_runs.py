@@ -1,18 +1,14 @@
 #!/usr/bin/env python3
 """Bulk status changes while many clients follow the experiment's events, and the tail of a
 1 GB job log. Prints the figures."""
-import http.client, json, socket, statistics, sys, threading, time
+import socket, statistics, sys, threading, time
+
+from hindcast_api import Api
 
 host, port, jobs, clients = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-conn = http.client.HTTPConnection(host, port)
-
-def call(method, path, body=None, expect=(200, 201)):
-    conn.request(method, path, json.dumps(body) if body is not None else None, {"content-type": "application/json"})
-    res = conn.getresponse()
-    data = res.read()
-    if res.status not in expect:
-        sys.exit(f"{method} {path} answered {res.status}: {data[:300]!r}")
-    return json.loads(data) if data and res.getheader("content-type", "").startswith("application/json") else data
+api = Api(host, port)
+call = api.call
+conn = api.conn
 
 EXPDEF = "DEFAULT:\n  EXPID: a000\n  HPCARCH: LOCAL\nEXPERIMENT:\n  DATELIST: '20000101'\n  MEMBERS: '{members}'\n" \
          "  CHUNKSIZEUNIT: day\n  CHUNKSIZE: 1\n  NUMCHUNKS: 1\n  CALENDAR: standard\nPLATFORMS: {{}}\n"

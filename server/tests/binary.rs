@@ -8,33 +8,7 @@ use std::time::{Duration, Instant};
 #[tokio::test]
 async fn serve_starts_on_defaults_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hindcast"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env_remove("DATABASE_URL")
-        .env_remove("HINDCAST_CONFIG")
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("HINDCAST_LOG_FORMAT", "text")
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let url = loop {
-        let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("the URL is printed");
-        if let Some(at) = line.find("http://") {
-            break line[at..].split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let (mut child, url) = start_server(dir.path(), None);
     let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
     assert_eq!(health.status(), 200);
     assert!(dir.path().join("data/hindcast.db").exists(), "the default SQLite file is created under ./data/");
@@ -62,21 +36,25 @@ fn a_bad_configuration_is_refused_with_the_variable_named() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("LEPTOS_SITE_ADDR"));
 }
 
-/// Starts `hindcast serve` on the SQLite file and data folder in `dir`; the child and its URL.
-fn start_server(dir: &std::path::Path) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hindcast"))
+/// Starts `hindcast serve` in `dir` with `database_url` (none: its default, `./data/`); the
+/// child and the URL it prints.
+fn start_server(dir: &std::path::Path, database_url: Option<&str>) -> (std::process::Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hindcast"));
+    command
         .arg("serve")
         .current_dir(dir)
+        .env_remove("DATABASE_URL")
         .env_remove("HINDCAST_CONFIG")
-        .env("DATABASE_URL", format!("sqlite://{}/h.db", dir.display()))
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("HINDCAST_LOG_FORMAT", "text")
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    let mut child = command.spawn().unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -105,7 +83,8 @@ async fn json(res: reqwest::Response) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_kill_9_a_running_job_is_adopted_and_runs_once_driven_by_the_client() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, url) = start_server(dir.path());
+    let database = format!("sqlite://{}/h.db", dir.path().display());
+    let (mut server, url) = start_server(dir.path(), Some(&database));
     let http = reqwest::Client::new();
     let created = json(http.post(format!("{url}/v4/experiments")).json(&serde_json::json!({"description": "crash"})).send().await.unwrap()).await;
     let expid = created["name"].as_str().unwrap().to_owned();
@@ -135,7 +114,7 @@ async fn after_kill_9_a_running_job_is_adopted_and_runs_once_driven_by_the_clien
     server.kill().unwrap(); // SIGKILL: no chance to clean up
     server.wait().unwrap();
 
-    let (mut server, url) = start_server(dir.path());
+    let (mut server, url) = start_server(dir.path(), Some(&database));
     let deadline = Instant::now() + Duration::from_secs(30);
     let ended = loop {
         let out = client(&url, &["get", &expid, "--run", &id.to_string()]);

@@ -101,7 +101,8 @@ pub struct StopOutcome {
 
 /// Stops the experiment: the running run's jobs are killed and the queued runs cancelled.
 pub async fn stop(store: &dyn Store, engine: &dyn RunEngine, actor: &Actor, expid: &Expid) -> Result<StopOutcome, HindcastError> {
-    let experiment_id = store.graph(expid).await.map_err(to_domain_error)?.experiment_id;
+    // The experiment's row, not its graph: a graph not in memory would be decoded for nothing.
+    let experiment_id = store.experiment(expid).await.map_err(to_domain_error)?.id;
     let mut cancelled_queued = Vec::new();
     let active: Vec<RunRecord> = store.runs(expid, RUN_LIST_LIMIT).await.map_err(to_domain_error)?;
     let message = format!("stopped by {}", actor.name);

@@ -301,7 +301,7 @@ impl<'a> Driver<'a> {
             Ok(token) => token,
             Err(err) => {
                 let message = format!("no job token could be made: {err}");
-                self.record_attempt(key, JobStatus::Failed, now, None, Some(message.clone()), None);
+                self.record_attempt(key, JobStatus::Failed, now, Some(message.clone()), None);
                 self.after_failure(n, attempt, &message);
                 return;
             }
@@ -309,17 +309,13 @@ impl<'a> Driver<'a> {
         let launch = match self.launch_of(key, &token) {
             Ok(launch) => launch,
             Err(message) => {
-                self.record_attempt(key, JobStatus::Failed, now, None, Some(message.clone()), None);
+                self.record_attempt(key, JobStatus::Failed, now, Some(message.clone()), None);
                 self.after_failure(n, attempt, &message);
                 return;
             }
         };
         self.set_status(n, JobStatus::Submitted, Some(now), None, None);
-        self.record_attempt(key, JobStatus::Submitted, now, None, None, None);
-        if let Some(a) = self.live.get_mut(&key) {
-            a.token_hash = Some(app::runs::ops::token_hash(&token));
-            self.pending_attempts.insert(key, a.clone());
-        }
+        self.record_attempt(key, JobStatus::Submitted, now, None, Some(app::runs::ops::token_hash(&token)));
         let platform = self.graph.section(self.graph.job(n)).platform.clone();
         *self.running_per_platform.entry(platform).or_default() += 1;
         self.running.insert(n, Running { attempt, handle: None, _permit: permit });
@@ -522,20 +518,21 @@ impl<'a> Driver<'a> {
     }
 
     /// Records a new attempt, as submitted (or failed before it could be).
-    fn record_attempt(&mut self, key: AttemptKey, status: JobStatus, at: DateTime<Utc>, exit_code: Option<i32>, reason: Option<String>, handle: Option<String>) {
+    fn record_attempt(&mut self, key: AttemptKey, status: JobStatus, at: DateTime<Utc>, reason: Option<String>, token_hash: Option<String>) {
         let record = AttemptRecord {
             run_id: self.run.id,
             job_name: self.graph.job(key.number).name().to_owned(),
             attempt: key.attempt,
             experiment_id: self.run.experiment_id,
             status: status.as_str().to_owned(),
-            exit_code,
+            exit_code: None,
             reason,
-            external_id: handle,
+            // Known once the submission answers (`JobEvent::Submitted`).
+            external_id: None,
             submitted_at: at,
             started_at: None,
             finished_at: (status == JobStatus::Failed).then_some(at),
-            token_hash: None,
+            token_hash,
             progress: None,
             status_message: None,
             metrics: None,
