@@ -40,6 +40,7 @@ const TEMPLATE = `
   aside details dl { font-size: 0.85em; }
   aside details summary { cursor: pointer; color: var(--accent); }
   aside li button { border: none; background: none; padding: 1px 0; color: var(--accent); text-align: left; word-break: break-all; }
+  aside .condition { display: block; color: var(--text-muted); }
   .chip { display: inline-block; padding: 0 6px; border-radius: 4px; color: #111; }
   .message { padding: 24px; color: var(--text-muted); }
 </style>
@@ -161,6 +162,8 @@ class HindcastGraph extends HTMLElement {
     };
     this.childLinks = build(0, 1);
     this.parentLinks = build(1, 0);
+    // Edges whose dependency names a STATUS (the child may start before the parent completes).
+    this.conditions = new Map((this.layout.conditions ?? []).map(([p, c, status]) => [edgeKey(p, c), status]));
     this.buckets = new Map();
     for (let i = 0; i < n; i++) {
       const key = bucketKey(Math.floor(x[i] / GRID), Math.floor(y[i] / GRID));
@@ -298,16 +301,31 @@ class HindcastGraph extends HTMLElement {
     if (scale > 0.04) {
       ctx.strokeStyle = this.ink.muted;
       ctx.globalAlpha = scale > 0.3 ? 0.7 : 0.35;
+      const dashed = [];
       ctx.beginPath();
       for (let i = 0; i < edges.length; i += 2) {
         const p = edges[i], c = edges[i + 1];
         const [x1, y1] = endpoint(p), [x2, y2] = endpoint(c);
         if ((x1 < left && x2 < left) || (x1 > right && x2 > right) || (y1 < top && y2 < top) || (y1 > bottom && y2 > bottom)) continue;
         if (x1 === x2 && y1 === y2) continue;
+        if (this.conditions.size > 0 && this.conditions.has(edgeKey(p, c))) {
+          dashed.push(x1, y1, x2, y2);
+          continue;
+        }
         ctx.moveTo(x1, y1 + nh / 2);
         ctx.lineTo(x2, y2 - nh / 2);
       }
       ctx.stroke();
+      if (dashed.length > 0) {
+        ctx.setLineDash([4 * px, 3 * px]);
+        ctx.beginPath();
+        for (let i = 0; i < dashed.length; i += 4) {
+          ctx.moveTo(dashed[i], dashed[i + 1] + nh / 2);
+          ctx.lineTo(dashed[i + 2], dashed[i + 3] - nh / 2);
+        }
+        ctx.stroke();
+        ctx.setLineDash([]);
+      }
       ctx.globalAlpha = 1;
     }
 
@@ -502,8 +520,13 @@ class HindcastGraph extends HTMLElement {
     const name = names[job];
     const status = STATUS[this.statuses[job]] ?? "UNKNOWN";
     const links = (adj) => Array.from(adj.list.subarray(adj.offsets[job], adj.offsets[job + 1]));
-    const list = (jobs) => jobs.length === 0 ? "<p>None</p>" :
-      `<ul>${jobs.map((j) => `<li><button type="button" data-job="${j}">${escapeHtml(names[j])}</button> ${escapeHtml(STATUS[this.statuses[j]] ?? "")}</li>`).join("")}</ul>`;
+    // A condition reads from the child's side: it may start once the parent reaches it.
+    const condition = (p, c) => {
+      const status = this.conditions.get(edgeKey(p, c));
+      return status ? ` <small class="condition">child starts once parent is ${escapeHtml(status)}</small>` : "";
+    };
+    const list = (jobs, parents) => jobs.length === 0 ? "<p>None</p>" :
+      `<ul>${jobs.map((j) => `<li><button type="button" data-job="${j}">${escapeHtml(names[j])}</button> ${escapeHtml(STATUS[this.statuses[j]] ?? "")}${parents ? condition(j, job) : condition(job, j)}</li>`).join("")}</ul>`;
     const jobsLink = `/experiments/${encodeURIComponent(this.getAttribute("expid"))}/jobs?job_name=${encodeURIComponent(name)}`;
     this.panel.hidden = false;
     this.panel.innerHTML = `
@@ -516,8 +539,8 @@ class HindcastGraph extends HTMLElement {
         <dt>Times</dt><dd class="times">…</dd>
       </dl>
       <p><a href="${jobsLink}" style="color:var(--accent)">Open in the job table</a></p>
-      <h4>Parents</h4>${list(links(this.parentLinks))}
-      <h4>Children</h4>${list(links(this.childLinks))}
+      <h4>Parents</h4>${list(links(this.parentLinks), true)}
+      <h4>Children</h4>${list(links(this.childLinks), false)}
       <details class="parameters"><summary>Parameters (%NAME% placeholders)</summary><dl></dl></details>`;
     if (!fetchRecord) return;
     fetchJson(`${this.base}/jobs/${encodeURIComponent(name)}`).then((record) => {
@@ -541,6 +564,11 @@ class HindcastGraph extends HTMLElement {
 
 function bucketKey(bx, by) {
   return bx * 1000003 + by;
+}
+
+// One number per edge (job numbers stay far below 2^21, so the product is exact).
+function edgeKey(parent, child) {
+  return parent * 4294967296 + child;
 }
 
 async function fetchJson(url) {

@@ -43,6 +43,8 @@ fn assert_parity(case: &str) {
         }
     }
     assert_eq!(actual["edges"], expected["edges"], "{case}: edges");
+    let conditions = actual.get("conditions").cloned().unwrap_or_else(|| serde_json::json!([]));
+    assert_eq!(conditions, expected["edge_info"], "{case}: edge conditions");
 }
 
 #[test]
@@ -111,7 +113,8 @@ fn what_autosubmit_refused_is_refused_naming_the_key() {
 
 /// Cases whose expected graphs come from Autosubmit 4.1.17.1's own `DicJobs`/`JobList` code
 /// run without a database (`oracle/<case>/expected_oracle.json`: jobs as
-/// `[name, section, date, member, chunk, split, splits]`, edges as `[parent, child]`).
+/// `[name, section, date, member, chunk, split, splits]`, edges as `[parent, child]`, and
+/// `edge_info` as `[parent, child, STATUS]` for the edges whose dependency names a STATUS).
 fn assert_oracle_parity(case: &str) {
     let dir = format!("oracle/{case}");
     let expected: Value =
@@ -136,10 +139,17 @@ fn oracle_alias() {
     assert_oracle_parity("alias");
 }
 
-/// STATUS conditions add no edges, but make a relationship non-empty.
+/// STATUS conditions add no edges, but make a relationship non-empty; the edges they mark
+/// are Autosubmit's `edge_info`.
 #[test]
 fn oracle_status() {
     assert_oracle_parity("status");
+}
+
+/// STATUS nested under DATES_FROM and SPLITS_FROM, lower case, with `?`, on a once-job.
+#[test]
+fn oracle_status_nested() {
+    assert_oracle_parity("status_nested");
 }
 
 /// `±N` offsets along chunks, members and dates.

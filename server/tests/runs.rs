@@ -417,7 +417,56 @@ async fn jobs_report_progress_with_their_own_token(backend: Backend) {
     assert_eq!(error_of(res, 422).await, "progress: 160 is not between 0 and 100");
 }
 
+/// MONITOR may start once MODEL runs, CLEANUP once BROKEN has failed (Autosubmit's STATUS).
+const CONDITIONAL_JOBS: &str = r#"JOBS:
+  MODEL:
+    RUNNING: once
+    SCRIPT: |
+      echo model-start >> "$ORDER"
+      for i in $(seq 200); do test -f "$ORDER.monitor" && break; sleep 0.05; done
+      echo model-end >> "$ORDER"
+  MONITOR:
+    RUNNING: once
+    DEPENDENCIES:
+      MODEL:
+        STATUS: RUNNING
+    SCRIPT: |
+      echo monitor >> "$ORDER"
+      touch "$ORDER.monitor"
+  BROKEN:
+    RUNNING: once
+    SCRIPT: exit 1
+  CLEANUP:
+    RUNNING: once
+    DEPENDENCIES:
+      BROKEN:
+        STATUS: FAILED
+    SCRIPT: echo cleanup >> "$ORDER"
+"#;
+
+async fn edge_conditions_let_children_start_before_their_parents_complete(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let expid = experiment_with(&app, CONDITIONAL_JOBS).await;
+    let parents = app.get_json(&format!("/v4/experiments/{expid}/jobs/{expid}_MONITOR/parents"), 200).await;
+    assert_eq!(parents["parents"][0]["condition"], "RUNNING", "{parents}");
+    let order = app.data_dir.join("conditions.txt");
+    let res = start(&app, &expid, json!({"extras": {"env": {"ORDER": order.display().to_string()}}})).await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let ended = wait_for_end(&app, &expid, id).await;
+    assert_eq!(ended["status"], "failed", "{ended}");
+    let lines = std::fs::read_to_string(&order).unwrap();
+    let lines: Vec<&str> = lines.lines().collect();
+    let at = |l: &str| lines.iter().position(|x| *x == l).unwrap_or_else(|| panic!("{l} missing from {lines:?}"));
+    assert!(at("model-start") < at("monitor") && at("monitor") < at("model-end"), "{lines:?}");
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    for (job, status) in [("MODEL", "COMPLETED"), ("MONITOR", "COMPLETED"), ("BROKEN", "FAILED"), ("CLEANUP", "COMPLETED")] {
+        assert_eq!(status_of(&app, &expid, job).await, status, "{job}");
+    }
+}
+
 on_both_backends!(
+    edge_conditions_let_children_start_before_their_parents_complete,
     jobs_report_progress_with_their_own_token,
     job_files_download_as_zips_and_paths_never_escape,
     live_events_resume_after_a_reconnect,

@@ -4,8 +4,6 @@
 use super::RunMode;
 use crate::workflow::{JobStatus, LoadedGraph};
 
-/// A parent in one of these lets its children run.
-pub const DONE: [JobStatus; 2] = [JobStatus::Completed, JobStatus::Skipped];
 /// Held back by a person: never started by a run, and their children wait.
 const HELD_BACK: [JobStatus; 2] = [JobStatus::Held, JobStatus::Suspended];
 
@@ -37,7 +35,9 @@ pub fn plan(
             rerun[n as usize] = true;
         }
     }
-    let done = |n: u32| DONE.contains(&statuses[n as usize]) && !rerun[n as usize];
+    let done = |n: u32| statuses[n as usize].lets_children_run() && !rerun[n as usize];
+    // Over an edge with a STATUS condition a parent may let its child run before it is done.
+    let lets_run = |p: u32, child: u32| graph.lets_run(p, child, statuses[p as usize]) && !rerun[p as usize];
     let runnable = |n: u32| !done(n) && !HELD_BACK.contains(&statuses[n as usize]);
     let mut in_scope = vec![false; jobs];
     match mode {
@@ -56,7 +56,7 @@ pub fn plan(
                 }
                 if runnable(n) {
                     in_scope[n as usize] = true;
-                    stack.extend(graph.parents(n).iter().copied().filter(|&p| !done(p)));
+                    stack.extend(graph.parents(n).iter().copied().filter(|&p| !lets_run(p, n)));
                 }
             }
             if mode == RunMode::PredecessorsOnly {
@@ -74,7 +74,7 @@ pub fn plan(
         // Jobs are not in topological order by number, so blocking spreads by a walk below.
         if in_scope[n as usize]
             && parents_outside_count
-            && graph.parents(n).iter().any(|&p| !in_scope[p as usize] && !done(p))
+            && graph.parents(n).iter().any(|&p| !in_scope[p as usize] && !lets_run(p, n))
         {
             blocked[n as usize] = true;
         }
@@ -129,6 +129,7 @@ mod tests {
             sections: Vec::new(),
             jobs: ["A", "B", "C", "D", "E"].map(job).to_vec(),
             edges: vec![(0, 1), (1, 2), (2, 3), (0, 4)],
+            edge_conditions: Vec::new(),
         };
         LoadedGraph::new(1, snapshot)
     }
@@ -188,5 +189,20 @@ mod tests {
         let g = graph();
         let p = plan(&g, &[Completed, Held, Waiting, Waiting, Waiting], RunMode::All, &[], false, false);
         assert_eq!((names(&p.scope), names(&p.blocked)), ("E".into(), "CD".into()));
+    }
+
+    #[test]
+    fn a_parent_that_met_its_edge_condition_lets_the_child_run() {
+        let mut g = graph();
+        // B may start once A has failed; E needs A completed.
+        g = LoadedGraph::new(1, GraphSnapshot { edge_conditions: vec![(0, 1, Failed)], ..g.snapshot.clone() });
+        let state = [Failed, Waiting, Waiting, Waiting, Waiting];
+        let p = plan(&g, &state, RunMode::WithPredecessors, &[1], false, false);
+        assert_eq!((names(&p.scope), p.initial), ("B".into(), vec![(1, Waiting, Ready)]));
+        let p = plan(&g, &state, RunMode::WithDownstream, &[1, 4], false, false);
+        assert_eq!((names(&p.scope), names(&p.blocked)), ("BCD".into(), "E".into()));
+        // Without the condition, A comes along to run again first.
+        let plain = graph();
+        assert_eq!(names(&plan(&plain, &state, RunMode::WithPredecessors, &[1], false, false).scope), "AB");
     }
 }

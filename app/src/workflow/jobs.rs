@@ -75,6 +75,10 @@ pub struct JobLink {
     pub job_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<JobStatus>,
+    /// The status the parent must reach for the child to start, when the dependency names one
+    /// (Autosubmit's STATUS); without it the parent must complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<JobStatus>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

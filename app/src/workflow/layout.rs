@@ -10,7 +10,7 @@
 //!
 //! Linear in jobs + edges apart from sorting: 100k jobs lay out in well under a second.
 
-use super::LoadedGraph;
+use super::{JobStatus, LoadedGraph};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -46,6 +46,9 @@ pub struct GraphLayout<'a> {
     pub y: Vec<i32>,
     pub groups: Vec<GroupBox>,
     pub edges: Vec<u32>,
+    /// `[parent, child, STATUS]` for the edges a child may cross before its parent completes.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub conditions: &'a [(u32, u32, JobStatus)],
 }
 
 /// A date-member group's rectangle (top-left corner and size), around its nodes.
@@ -135,6 +138,7 @@ pub fn layout(graph: &LoadedGraph) -> GraphLayout<'_> {
         y,
         groups,
         edges: graph.snapshot.edges.iter().flat_map(|&(p, c)| [p, c]).collect(),
+        conditions: &graph.snapshot.edge_conditions,
     }
 }
 
@@ -346,7 +350,7 @@ mod tests {
             job("a000_20000101_fc1_INI", 0, "fc1", None),
         ];
         let edges = vec![(2, 0), (0, 1), (5, 3), (3, 4)];
-        LoadedGraph::new(3, GraphSnapshot { sections: vec![section("INI"), section("SIM")], jobs, edges })
+        LoadedGraph::new(3, GraphSnapshot { sections: vec![section("INI"), section("SIM")], jobs, edges, edge_conditions: Vec::new() })
     }
 
     #[test]
@@ -388,7 +392,7 @@ mod tests {
             job("a000_20000101_fc0_D", 1, "fc0", Some(1)),
         ];
         let edges = vec![(0, 3), (1, 2)];
-        let graph = LoadedGraph::new(1, GraphSnapshot { sections: vec![section("P"), section("C")], jobs, edges });
+        let graph = LoadedGraph::new(1, GraphSnapshot { sections: vec![section("P"), section("C")], jobs, edges, edge_conditions: Vec::new() });
         let layout = layout(&graph);
         assert_eq!(layout.x[0] < layout.x[1], layout.x[3] < layout.x[2], "edges cross: {:?}", layout.x);
     }
@@ -406,7 +410,7 @@ mod tests {
             jobs.push(job(&format!("a000_20000101_{member}_INI"), 0, &member, None));
             edges.extend([(base + 2, base), (base, base + 1)]);
         }
-        let graph = LoadedGraph::new(1, GraphSnapshot { sections: vec![section("INI"), section("SIM")], jobs, edges });
+        let graph = LoadedGraph::new(1, GraphSnapshot { sections: vec![section("INI"), section("SIM")], jobs, edges, edge_conditions: Vec::new() });
         let layout = layout(&graph);
         assert!(layout.width < 3 * layout.height, "not wrapped: {} × {}", layout.width, layout.height);
         let boxes = &layout.groups;

@@ -251,6 +251,7 @@ pub async fn linked_jobs(
         .map(|&n| JobLink {
             job_name: graph.job(n).name().to_owned(),
             status: include_status.then(|| statuses.get(&n).map_or(JobStatus::Unknown, |&code| status_of(code))),
+            condition: if parents { graph.condition(n, number) } else { graph.condition(number, n) },
         })
         .collect())
 }
@@ -325,6 +326,7 @@ pub async fn tree(store: &dyn Store, expid: &Expid, params: &TreeParams) -> Resu
         .map(|n| JobLink {
             job_name: graph.job(*n).name().to_owned(),
             status: Some(status_by_number.get(n).map_or(JobStatus::Unknown, |&c| status_of(c))),
+            condition: None,
         })
         .collect();
     Ok(TreeLevel { date, member, section, folders, jobs })

@@ -44,8 +44,6 @@ pub struct SetStatusOutcome {
 
 /// Statuses only an executor sets, and the statuses of jobs an executor owns right now.
 const EXECUTOR_OWNED: [JobStatus; 3] = [JobStatus::Submitted, JobStatus::Queuing, JobStatus::Running];
-/// A parent in one of these lets its children run.
-const DONE: [JobStatus; 2] = [JobStatus::Completed, JobStatus::Skipped];
 
 pub async fn set_status(
     store: &dyn Store,
@@ -152,7 +150,9 @@ async fn select(
 
 /// Children of the changed jobs that become READY or go back to WAITING; `codes` is updated.
 fn follow_children(graph: &LoadedGraph, changed: &[u32], codes: &mut [i32]) -> (Vec<u32>, Vec<u32>) {
-    let done = |code: i32| DONE.iter().any(|s| s.code() == code);
+    let lets_run = |codes: &[i32], p: u32, child: u32| {
+        JobStatus::from_code(codes[p as usize]).is_some_and(|status| graph.lets_run(p, child, status))
+    };
     let mut children: Vec<u32> = changed.iter().flat_map(|&n| graph.children(n).iter().copied()).collect();
     children.sort_unstable();
     children.dedup();
@@ -161,7 +161,7 @@ fn follow_children(graph: &LoadedGraph, changed: &[u32], codes: &mut [i32]) -> (
         if changed.binary_search(&child).is_ok() {
             continue; // set by hand: left as asked
         }
-        let parents_done = graph.parents(child).iter().all(|&p| done(codes[p as usize]));
+        let parents_done = graph.parents(child).iter().all(|&p| lets_run(codes, p, child));
         let code = codes[child as usize];
         if parents_done && code == JobStatus::Waiting.code() {
             codes[child as usize] = JobStatus::Ready.code();

@@ -1,9 +1,11 @@
 //! A generated graph as stored and cached: every job's fixed attributes and every edge, in
 //! one value. Jobs are sorted by name, so a job's number (its index) is also its rank by name
 //! and a name is found by binary search. Encoded as compact JSON arrays: a job is
-//! `[name, section index, date, member, chunk, split, splits]`, an edge `[parent, child]`.
+//! `[name, section index, date, member, chunk, split, splits]`, an edge `[parent, child]`,
+//! an edge condition `[parent, child, "STATUS"]`.
 
 use super::adjacency::Adjacency;
+use super::JobStatus;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock};
 
@@ -48,11 +50,15 @@ impl SnapshotJob {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GraphSnapshot {
     pub sections: Vec<SectionInfo>,
     pub jobs: Vec<SnapshotJob>,
     pub edges: Vec<(u32, u32)>,
+    /// The edges whose dependency names a STATUS, sorted: the child may start once the parent
+    /// reaches that status. Graphs stored before conditions existed read as having none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edge_conditions: Vec<(u32, u32, JobStatus)>,
 }
 
 impl GraphSnapshot {
@@ -94,7 +100,7 @@ impl LoadedGraph {
 
     /// The graph of an experiment never generated.
     pub fn empty() -> Self {
-        Self::new(0, GraphSnapshot { sections: Vec::new(), jobs: Vec::new(), edges: Vec::new() })
+        Self::new(0, GraphSnapshot::default())
     }
 
     pub fn len(&self) -> usize {
@@ -123,5 +129,19 @@ impl LoadedGraph {
 
     pub fn children(&self, number: u32) -> &[u32] {
         self.children.of(number)
+    }
+
+    /// The status the edge `parent → child` waits for, when its dependency names one.
+    pub fn condition(&self, parent: u32, child: u32) -> Option<JobStatus> {
+        let conditions = &self.snapshot.edge_conditions;
+        if conditions.is_empty() {
+            return None;
+        }
+        conditions.binary_search_by(|&(p, c, _)| (p, c).cmp(&(parent, child))).ok().map(|i| conditions[i].2)
+    }
+
+    /// Whether `parent`, now in `status`, lets `child` run.
+    pub fn lets_run(&self, parent: u32, child: u32, status: JobStatus) -> bool {
+        status.meets(self.condition(parent, child))
     }
 }

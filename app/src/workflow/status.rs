@@ -67,6 +67,37 @@ impl JobStatus {
         }
     }
 
+    /// Whether a parent in this status lets its children run over a plain edge.
+    pub fn lets_children_run(self) -> bool {
+        matches!(self, Self::Completed | Self::Skipped)
+    }
+
+    /// Whether a parent in this status lets a child run over an edge whose dependency names
+    /// `condition` (Autosubmit's STATUS): the parent is done, or has reached the condition in
+    /// Autosubmit's `LOGICAL_ORDER` (so `RUNNING` is met by RUNNING, FAILED or COMPLETED).
+    pub fn meets(self, condition: Option<JobStatus>) -> bool {
+        self.lets_children_run() || condition.is_some_and(|c| self.logical_rank() >= c.logical_rank())
+    }
+
+    /// The place in Autosubmit's `Status.LOGICAL_ORDER`, the order a job's life goes through.
+    pub fn logical_rank(self) -> u8 {
+        match self {
+            Self::Suspended => 0,
+            Self::Waiting => 1,
+            Self::Delayed => 2,
+            Self::Prepared => 3,
+            Self::Ready => 4,
+            Self::Submitted => 5,
+            Self::Held => 6,
+            Self::Queuing => 7,
+            Self::Running => 8,
+            Self::Skipped => 9,
+            Self::Failed => 10,
+            Self::Unknown => 11,
+            Self::Completed => 12,
+        }
+    }
+
     /// Case-insensitive name, as users type it.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))

@@ -15,7 +15,7 @@ use app::store::{AttemptRecord, JobProgress, RunRecord, SharedStore};
 use app::workflow::parameters::{resolve_with, ParameterSource};
 use app::workflow::{JobStatus, LoadedGraph, WorkflowConfig};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,6 +88,9 @@ struct Driver<'a> {
     in_scope: Vec<bool>,
     /// In-scope parents each job still waits for.
     waiting_on: Vec<u32>,
+    /// Edges with a STATUS condition already counted off `waiting_on` (a parent that let its
+    /// child start when RUNNING must not count again when it completes).
+    released: HashSet<(u32, u32)>,
     ready: VecDeque<u32>,
     attempts: HashMap<u32, i32>,
     running: HashMap<u32, Running>,
@@ -161,6 +164,7 @@ impl<'a> Driver<'a> {
             status,
             in_scope: vec![false; jobs],
             waiting_on: vec![0; jobs],
+            released: HashSet::new(),
             ready: VecDeque::new(),
             attempts,
             running: HashMap::new(),
@@ -316,6 +320,7 @@ impl<'a> Driver<'a> {
         };
         self.set_status(n, JobStatus::Submitted, Some(now), None, None);
         self.record_attempt(key, JobStatus::Submitted, now, None, Some(app::runs::ops::token_hash(&token)));
+        self.release_children(n);
         let platform = self.graph.section(self.graph.job(n)).platform.clone();
         *self.running_per_platform.entry(platform).or_default() += 1;
         self.running.insert(n, Running { attempt, handle: None, _permit: permit });
@@ -396,6 +401,9 @@ impl<'a> Driver<'a> {
                         a.status = JobStatus::Running.as_str().to_owned();
                         a.started_at = Some(at);
                     });
+                    if self.stopping.is_none() {
+                        self.release_children(key.number);
+                    }
                 }
             }
             JobEvent::Finished { key, exit_code, at, reason } => {
@@ -443,7 +451,8 @@ impl<'a> Driver<'a> {
         }
     }
 
-    /// Retries while RETRIALS allow, else the job stays FAILED and its children wait.
+    /// Retries while RETRIALS allow, else the job stays FAILED and its children wait (but for
+    /// those whose dependency asks for a FAILED parent).
     fn after_failure(&mut self, n: u32, attempt: i32, _message: &str) {
         let retrials = self.graph.section(self.graph.job(n)).retrials;
         if i64::from(attempt) <= retrials {
@@ -452,14 +461,23 @@ impl<'a> Driver<'a> {
         } else {
             self.set_status(n, JobStatus::Failed, None, None, None);
             self.failed.push(n);
+            self.release_children(n);
         }
     }
 
+    /// Counts `n`, in its new status, off the children it now lets run.
     fn release_children(&mut self, n: u32) {
         let graph = Arc::clone(&self.graph);
+        let status = self.status[n as usize];
+        if !status.lets_children_run() && graph.snapshot.edge_conditions.is_empty() {
+            return;
+        }
         for &c in graph.children(n) {
             let i = c as usize;
-            if !self.in_scope[i] {
+            if !self.in_scope[i] || !graph.lets_run(n, c, status) {
+                continue;
+            }
+            if graph.condition(n, c).is_some() && !self.released.insert((n, c)) {
                 continue;
             }
             self.waiting_on[i] = self.waiting_on[i].saturating_sub(1);

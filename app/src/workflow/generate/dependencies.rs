@@ -11,6 +11,7 @@ use super::prune::{Edges, FxMap, FxSet};
 use crate::workflow::config::ConfigError;
 use std::collections::HashMap;
 
+mod conditions;
 mod rules;
 
 pub(super) struct Builder<'a> {

@@ -49,6 +49,10 @@ pub struct GraphJob {
 pub struct Graph {
     pub jobs: Vec<GraphJob>,
     pub edges: Vec<(String, String)>,
+    /// `[parent, child, status]` for the edges whose dependency names a STATUS: the child may
+    /// start once the parent reaches it. Left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<(String, String, JobStatus)>,
 }
 
 impl Graph {
@@ -79,7 +83,8 @@ impl Graph {
             .collect();
         let name = |n: u32| snapshot.jobs[n as usize].name().to_owned();
         let edges = snapshot.edges.iter().map(|&(p, c)| (name(p), name(c))).collect();
-        Self { jobs, edges }
+        let conditions = snapshot.edge_conditions.iter().map(|&(p, c, s)| (name(p), name(c), s)).collect();
+        Self { jobs, edges, conditions }
     }
 }
 
@@ -126,7 +131,8 @@ pub fn generate_snapshot(
     }
     let problematic = std::mem::take(&mut builder.problematic);
     builder.edges.prune(&problematic);
-    Ok(snapshot(&exp, &sections, builder))
+    let conditions = builder.edge_conditions()?;
+    Ok(snapshot(&exp, &sections, builder, &conditions))
 }
 
 /// A section running per date, member or chunk needs those to exist.
@@ -150,7 +156,12 @@ fn check_coordinates(exp: &Experiment, sections: &[Section]) -> Result<(), Confi
 
 /// Deletes the edgeless jobs that asked for parents (only if the graph has an edge; SPEC
 /// §7.3), numbers jobs by name and sets READY/WAITING.
-fn snapshot(exp: &Experiment, sections: &[Section], builder: dependencies::Builder) -> (GraphSnapshot, Vec<JobStatus>) {
+fn snapshot(
+    exp: &Experiment,
+    sections: &[Section],
+    builder: dependencies::Builder,
+    conditions: &[(jobs::JobId, jobs::JobId, JobStatus)],
+) -> (GraphSnapshot, Vec<JobStatus>) {
     let dependencies::Builder { jobs, edges, .. } = builder;
     let any_edge = !edges.is_empty();
     let with_children = edges.with_children();
@@ -171,6 +182,9 @@ fn snapshot(exp: &Experiment, sections: &[Section], builder: dependencies::Build
     }
     let mut pairs: Vec<(u32, u32)> = edges.pairs().map(|(p, c)| (number[p as usize], number[c as usize])).collect();
     pairs.sort_unstable();
+    let mut edge_conditions: Vec<(u32, u32, JobStatus)> =
+        conditions.iter().map(|&(p, c, s)| (number[p as usize], number[c as usize], s)).collect();
+    edge_conditions.sort_unstable();
     let statuses = order.iter().map(|&i| if edges.has_parents(i as u32) { JobStatus::Waiting } else { JobStatus::Ready }).collect();
     let mut jobs = jobs;
     let minus_one_is_none = |v: i64| (v != -1).then_some(v);
@@ -202,7 +216,7 @@ fn snapshot(exp: &Experiment, sections: &[Section], builder: dependencies::Build
             processors: s.processors.clone(),
         })
         .collect();
-    (GraphSnapshot { sections: infos, jobs: list, edges: pairs }, statuses)
+    (GraphSnapshot { sections: infos, jobs: list, edges: pairs, edge_conditions }, statuses)
 }
 
 #[cfg(test)]
