@@ -1,6 +1,6 @@
 // Live updates for the server-rendered pages, from the experiment's events: the job table's
 // statuses, the summary with its progress bar, and the running badge. Elements opt in with
-// `data-live="<expid>"` (a container), `tr[data-job]`, `[data-live-summary]` and
+// `data-live="<expid>"` (a container), `tr[data-job]` or `li[data-job]`, `[data-live-summary]` and
 // `[data-live-state]`. The page's own markup is only patched in place (statuses, counts),
 // never re-created, so what Leptos hydrated stays valid.
 
@@ -35,7 +35,7 @@ function handlers(expid) {
 }
 
 function updateRows(jobs) {
-  const rows = new Map([...document.querySelectorAll("tr[data-job]")].map((row) => [row.dataset.job, row]));
+  const rows = new Map([...document.querySelectorAll("tr[data-job], li[data-job]")].map((row) => [row.dataset.job, row]));
   if (rows.size === 0) return;
   for (const { name, status } of jobs) {
     const chip = rows.get(name)?.querySelector(".job-status");

@@ -154,6 +154,43 @@ test('the tree opens date, member and section folders lazily, with counters', as
   expect(missing?.status()).toBe(404);
 });
 
+test('the quick view toggles statuses over a dense list, with the filters, and follows live changes', async ({ page, request }) => {
+  const created = await request.post('/v4/experiments', { data: { description: 'Quick view' } });
+  const expid = (await created.json()).name as string;
+  await request.put(`/v4/experiments/${expid}/config`, { data: { files: { 'expdef.yml': expdef, 'jobs.yml': jobs } } });
+  expect((await request.post(`/v4/experiments/${expid}?action=generate`)).status()).toBe(200);
+  const job = (suffix: string) => `${expid}_20000101_${suffix}`;
+  expect((await request.patch(`/v4/experiments/${expid}/jobs/${job('fc0_1_SIM')}?status=FAILED`)).status()).toBe(200);
+
+  await openHydrated(page, `/experiments/${expid}/jobs`);
+  await page.getByRole('navigation', { name: 'Experiment' }).getByRole('link', { name: 'Quick view' }).click();
+  await expect(page).toHaveURL(/view=quick/);
+  const list = page.locator('#quick-list li');
+  await expect(list).toHaveCount(6);
+  const toggles = page.getByRole('navigation', { name: 'Show jobs in these statuses' });
+  await expect(toggles).toContainText('All 6');
+  await toggles.getByRole('link', { name: /READY/ }).click();
+  await expect(page).toHaveURL(/status=READY/);
+  await expect(list).toHaveCount(2);
+  await toggles.getByRole('link', { name: /FAILED/ }).click();
+  await expect(list).toHaveCount(3);
+  await expect(toggles.getByRole('link', { name: /FAILED/ })).toHaveAttribute('aria-pressed', 'true');
+  // The form's filters keep the toggled statuses.
+  await page.getByLabel('Name').fill('*_INI');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/job_name=/);
+  await expect(list).toHaveCount(2);
+  await expect(page.locator('#quick-list')).not.toContainText('SIM');
+
+  // A status set elsewhere shows without a reload.
+  await request.patch(`/v4/experiments/${expid}/jobs/${job('fc1_INI')}?status=COMPLETED`);
+  await expect(page.locator(`li[data-job="${job('fc1_INI')}"] .job-status`)).toHaveText('COMPLETED');
+  // Without toggles every status shows again.
+  await toggles.getByRole('link', { name: /All/ }).click();
+  await expect(list).toHaveCount(2);
+  await expect(page).not.toHaveURL(/status=/);
+});
+
 test('configuration files upload through the form, all checked together', async ({ page, request }) => {
   const created = await request.post('/v4/experiments', { data: { description: 'Upload' } });
   const expid = (await created.json()).name as string;

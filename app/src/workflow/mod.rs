@@ -55,6 +55,8 @@ mod config;
 #[cfg(feature = "ssr")]
 mod generate;
 #[cfg(feature = "ssr")]
+pub mod quick_html;
+#[cfg(feature = "ssr")]
 pub mod graph_view;
 #[cfg(feature = "ssr")]
 mod layout;

@@ -214,7 +214,7 @@ pub async fn jobs(store: &dyn Store, expid: &Expid, query: &JobQuery) -> Result<
     let by_number: HashMap<u32, &JobStateRecord> = states.iter().map(|s| (s.number as u32, s)).collect();
     let jobs = page.iter().map(|&n| to_job(graph, n, by_number.get(&n).copied())).collect();
     let total = u32::try_from(total).unwrap_or(u32::MAX);
-    Ok(JobPage { jobs, pagination: query.pagination(u32::try_from(end - start).unwrap_or(u32::MAX), total) })
+    Ok(JobPage { jobs, pagination: query.pagination(u32::try_from(end - start).unwrap_or(u32::MAX), total), quick_html: None })
 }
 
 pub async fn job(store: &dyn Store, expid: &Expid, name: &str) -> Result<Job, HindcastError> {

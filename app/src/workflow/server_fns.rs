@@ -8,7 +8,7 @@ use leptos::server_fn::codec::GetUrl;
 
 #[cfg(feature = "ssr")]
 use {
-    super::{check_file_name, ops, JobQuery, GUI_JOB_PAGE_SIZE},
+    super::{check_file_name, ops, JobQuery, JobView, GUI_JOB_PAGE_SIZE},
     crate::context::{with_status, AppContext},
     crate::experiment::Expid,
 };
@@ -89,6 +89,14 @@ pub async fn list_jobs(expid: String, #[server(default)] params: JobParams) -> R
         let ctx = AppContext::current()?;
         let mut query = JobQuery::parse(&params)?;
         query.page_size = Some(query.page_size.unwrap_or(GUI_JOB_PAGE_SIZE));
-        ops::jobs(ctx.store.as_ref(), &expid_of(&expid)?, &query).await
+        let expid = expid_of(&expid)?;
+        let mut page = ops::jobs(ctx.store.as_ref(), &expid, &query).await?;
+        if query.view == JobView::Quick {
+            let summary = ops::summary(ctx.store.as_ref(), &expid).await?;
+            let links = JobQuery { page_size: None, ..query };
+            page.quick_html = Some(super::quick_html::quick_markup(expid.as_str(), &summary, &page, &links));
+            page.jobs.clear(); // carried as the markup
+        }
+        Ok(page)
     }.await)
 }
