@@ -4,7 +4,7 @@
 #   configuration (10 dates x 20 members x 100 chunks x 5 sections, plus 200 INI jobs);
 #   target < 1 s at 100k;
 #   the job-list API page, one job, its parents, the summary, tree levels, and the server-rendered jobs
-#   and overview pages at 100k jobs (target < 20 ms);
+#   and overview pages and the quick view at 100k jobs (target < 20 ms);
 #   the graph layout, first (computed; target < 1 s) and cached (target < 50 ms), the statuses,
 #   and the graph page in Chromium until drawn and interactive (target < 2 s).
 # Usage: bench/workflow.sh [seconds]
@@ -64,6 +64,7 @@ wrk_line "API  GET …/tree?date=19950101 (20 members)" "$base/v4/experiments/$b
 wrk_line "API  GET …/tree?date=…&member=fc10 (5 sections)" "$base/v4/experiments/$big/tree?date=19950101&member=fc10" "$seconds" 1
 wrk_line "Page GET /experiments/{expid}/jobs (100k jobs)" "$base/experiments/$big/jobs" "$seconds" 1
 wrk_line "Page GET /experiments/{expid}/jobs?status=READY" "$base/experiments/$big/jobs?status=READY" "$seconds" 1
+wrk_line "Page GET …/jobs?view=quick (500 names, counts)" "$base/experiments/$big/jobs?view=quick" "$seconds" 1
 wrk_line "Page GET /experiments/{expid} (overview, summary)" "$base/experiments/$big" "$seconds" 1
 
 # The graph view: the first request computes the layout, later ones are served from memory.
