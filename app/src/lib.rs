@@ -4,6 +4,7 @@
 //! Everything that touches the database or the file system is behind the `ssr` feature.
 
 pub mod actor;
+pub mod auth;
 pub mod codec;
 pub mod components;
 #[cfg(feature = "ssr")]

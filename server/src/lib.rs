@@ -11,4 +11,5 @@ pub mod demo;
 pub mod engine;
 pub mod startup;
 pub mod telemetry;
+pub mod user_cli;
 pub mod web_security;

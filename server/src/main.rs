@@ -23,6 +23,15 @@ enum Command {
     },
     /// Drive a remote Hindcast through its API (runs, queries, logs, events, actions).
     Client(hindcast_server::client::ClientArgs),
+    /// Manage accounts in the server's database (`DATABASE_URL` or the settings file):
+    /// add, list, remove, set-role, reset-password.
+    User {
+        #[command(flatten)]
+        args: hindcast_server::user_cli::UserArgs,
+        /// A TOML settings file (also `HINDCAST_CONFIG`); environment variables override it.
+        #[arg(long, env = "HINDCAST_CONFIG", global = true)]
+        config: Option<PathBuf>,
+    },
     /// Print the job graph an Autosubmit configuration generates, storing nothing:
     /// `{"jobs": […], "edges": [[parent, child], …]}`.
     Graph {
@@ -59,6 +68,7 @@ async fn run(cli: Cli) -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some(Command::User { args, config }) => user(args, config).await,
         Some(Command::Serve { config }) => serve(config.or_else(|| std::env::var_os("HINDCAST_CONFIG").map(PathBuf::from))).await,
         None => serve(std::env::var_os("HINDCAST_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from)).await,
     }
@@ -82,6 +92,36 @@ fn graph(dir: &std::path::Path, expid: &str) -> ExitCode {
         }
         Err(message) => {
             eprintln!("hindcast graph: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn user(args: hindcast_server::user_cli::UserArgs, settings_file: Option<PathBuf>) -> ExitCode {
+    let settings = match Settings::load(settings_file.as_deref()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("hindcast user: configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let store = match app::store::connect(settings.database_url()).await {
+        Ok(store) => store,
+        Err(err) => {
+            eprintln!("hindcast user: cannot open the database: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match hindcast_server::user_cli::main(args, store.as_ref()).await {
+        Ok(text) => {
+            use std::io::Write;
+            match writeln!(std::io::stdout().lock(), "{text}") {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            }
+        }
+        Err(err) => {
+            eprintln!("hindcast user: {err}");
             ExitCode::from(2)
         }
     }

@@ -36,6 +36,48 @@ fn a_bad_configuration_is_refused_with_the_variable_named() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("LEPTOS_SITE_ADDR"));
 }
 
+/// `hindcast user …` as an operator types it: the password only from standard input, errors
+/// on standard error with exit code 2, and the same database as the server.
+#[test]
+fn accounts_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/h.db", dir.path().display());
+    let user = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hindcast"))
+            .arg("user")
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, out, _) = user(&["add", "Ana", "--admin", "--password-stdin"], "a long enough secret\n");
+    assert_eq!((code, out.trim()), (Some(0), "created ana (admin)"));
+    let (code, _, err) = user(&["add", "ben", "--password-stdin"], "short\n");
+    assert_eq!(code, Some(2));
+    assert_eq!(err.trim(), "hindcast user: password: must be at least 10 characters");
+    assert_eq!(user(&["add", "ben", "--role", "operator"], "").0, Some(0));
+    let (code, out, _) = user(&["list", "--json"], "");
+    assert_eq!(code, Some(0));
+    let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed[0]["name"], "ana");
+    assert_eq!((listed[1]["role"].as_str(), listed[1]["local_password"].as_bool()), (Some("operator"), Some(false)));
+    let (code, _, err) = user(&["remove", "ana"], "");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("only admin"), "{err}");
+    let (code, _, err) = user(&["reset-password", "ben"], "");
+    assert_eq!(code, Some(2), "the password is never an argument: {err}");
+    assert_eq!(user(&["reset-password", "ben", "--password-stdin"], "another long secret\n").0, Some(0));
+    let (_, out, _) = user(&["list"], "");
+    assert!(out.lines().nth(2).unwrap().starts_with("ben") && out.contains("local"), "{out}");
+}
+
 /// Starts `hindcast serve` in `dir` with `database_url` (none: its default, `./data/`); the
 /// child and the URL it prints.
 fn start_server(dir: &std::path::Path, database_url: Option<&str>) -> (std::process::Child, String) {

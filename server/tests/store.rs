@@ -187,7 +187,45 @@ async fn reopening_keeps_data_and_migrations_are_idempotent(backend: Backend) {
     assert_eq!(reopened.experiment(&Expid::parse("a000").unwrap()).await.unwrap().description, "kept");
 }
 
+/// Accounts: names unique, roles and passwords changed in place, the last admin kept, and a
+/// password checked without telling which of name or password was wrong.
+async fn accounts_are_managed_and_the_last_admin_is_kept(backend: Backend) {
+    use app::auth::{ops, password::Password, Role, UserName};
+    let db = fresh_database(backend).await;
+    let store = store::connect(&db.url).await.unwrap();
+    let store = store.as_ref();
+    let (alice, bob) = (UserName::parse("Alice").unwrap(), UserName::parse("bob").unwrap());
+    let password = || Password::parse("correct horse battery").unwrap();
+    let created = ops::add_user(store, &alice, Role::Admin, Some(password())).await.unwrap();
+    assert_eq!((created.name.as_str(), created.role, created.local_password), ("alice", Role::Admin, true));
+    ops::add_user(store, &bob, Role::Viewer, None).await.unwrap();
+    let again = ops::add_user(store, &bob, Role::Admin, None).await.unwrap_err();
+    assert_eq!(again.to_string(), "User bob already exists.");
+    let names: Vec<String> = ops::list_users(store).await.unwrap().into_iter().map(|u| u.name).collect();
+    assert_eq!(names, ["alice", "bob"]);
+
+    assert_eq!(ops::check_password(store, "ALICE", "correct horse battery").await.unwrap().unwrap().name, "alice");
+    assert!(ops::check_password(store, "alice", "wrong horse battery").await.unwrap().is_none());
+    assert!(ops::check_password(store, "bob", "").await.unwrap().is_none(), "no local password");
+    assert!(ops::check_password(store, "nobody", "correct horse battery").await.unwrap().is_none());
+    assert!(ops::check_password(store, "not a name!", "x").await.unwrap().is_none());
+
+    let refused = ops::set_role(store, &alice, Role::Operator).await.unwrap_err();
+    assert!(refused.to_string().contains("only admin"), "{refused}");
+    assert!(ops::remove_user(store, &alice).await.is_err());
+    assert_eq!(ops::set_role(store, &bob, Role::Admin).await.unwrap().role, Role::Admin);
+    ops::remove_user(store, &alice).await.unwrap();
+    assert!(ops::check_password(store, "alice", "correct horse battery").await.unwrap().is_none());
+    let bob_now = ops::reset_password(store, &bob, password()).await.unwrap();
+    assert!(bob_now.local_password);
+    assert!(ops::check_password(store, "bob", "correct horse battery").await.unwrap().is_some());
+    let missing = UserName::parse("carol").unwrap();
+    assert_eq!(ops::remove_user(store, &missing).await.unwrap_err().to_string(), "User carol not found.");
+    assert!(ops::reset_password(store, &missing, password()).await.is_err());
+}
+
 on_both_backends!(
+    accounts_are_managed_and_the_last_admin_is_kept,
     ids_follow_autosubmit_per_kind,
     allocation_carries_into_the_next_letter,
     an_id_taken_by_another_kind_is_skipped,

@@ -77,6 +77,8 @@ pub fn to_domain_error(err: StoreError) -> HindcastError {
         StoreError::TooManyMetrics(max) => {
             HindcastError::invalid("metrics", format!("an attempt's reports may name at most {max} metrics in all"))
         }
+        StoreError::UserExists(name) => HindcastError::Conflict(format!("User {name} already exists.")),
+        StoreError::UserNotFound(name) => HindcastError::NotFound(format!("User {name} not found.")),
         StoreError::IdsExhausted(kind) => {
             HindcastError::Conflict(format!("No free experiment id is left for kind {kind}."))
         }

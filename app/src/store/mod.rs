@@ -10,12 +10,15 @@ mod runs;
 mod runs_impl;
 mod sql;
 mod sqlite;
+mod users;
+pub(crate) mod users_impl;
 mod workflow;
 mod workflow_impl;
 
 pub use postgres::PostgresStore;
 pub use runs::{AttemptRecord, JobProgress, JobReport, NewRun, RunRecord, RunStore, MAX_METRICS};
 pub use sqlite::SqliteStore;
+pub use users::{UserRecord, UserStore};
 pub use workflow::{
     ConfigFileRecord, GraphHandle, JobStateRecord, PreparedGraph, StoredGraph, SummaryRecord, WorkflowStore,
 };
@@ -44,6 +47,10 @@ pub enum StoreError {
     RunNotFound(Expid, i64),
     #[error("a job's reports would name more than {0} metrics")]
     TooManyMetrics(usize),
+    #[error("user {0} already exists")]
+    UserExists(String),
+    #[error("user {0} not found")]
+    UserNotFound(String),
     #[error("no experiment ids left for kind {0}")]
     IdsExhausted(ExperimentKind),
     #[error("unsupported database URL '{0}': use sqlite://… or postgres://…")]
@@ -130,8 +137,8 @@ pub trait ExperimentStore: Send + Sync + 'static {
 }
 
 /// Everything the application stores, behind one object.
-pub trait Store: ExperimentStore + WorkflowStore + RunStore {}
-impl<T: ExperimentStore + WorkflowStore + RunStore> Store for T {}
+pub trait Store: ExperimentStore + WorkflowStore + RunStore + UserStore {}
+impl<T: ExperimentStore + WorkflowStore + RunStore + UserStore> Store for T {}
 
 pub type SharedStore = Arc<dyn Store>;
 

@@ -1,0 +1,34 @@
+//! Accounts as stored: one row per user, with a role and, for local accounts, a password hash.
+
+use super::StoreError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    /// Argon2 PHC string; `None` for accounts that log in elsewhere (CAS, GitHub, OIDC).
+    pub password_hash: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    /// Stores a new account; `UserExists` if the name is taken.
+    async fn create_user(&self, name: &str, role: &str, password_hash: Option<&str>) -> Result<UserRecord, StoreError>;
+
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Every account, by name.
+    async fn users(&self) -> Result<Vec<UserRecord>, StoreError>;
+
+    /// `UserNotFound` if there is no such account.
+    async fn delete_user(&self, name: &str) -> Result<(), StoreError>;
+
+    async fn set_role(&self, name: &str, role: &str) -> Result<UserRecord, StoreError>;
+
+    async fn set_password_hash(&self, name: &str, password_hash: Option<&str>) -> Result<UserRecord, StoreError>;
+}
