@@ -10,7 +10,7 @@ use leptos::prelude::*;
 #[derive(Clone)]
 pub struct AppContext {
     pub store: SharedStore,
-    /// Who acts when nobody has logged in (the only case until login exists).
+    /// Who acts outside any request (seeding the demo at start).
     pub local_actor: Actor,
     pub limits: WorkflowLimits,
     /// Executes the runs the domain queues.
@@ -26,9 +26,12 @@ impl AppContext {
         })
     }
 
-    /// Who performs the current request.
+    /// Who performs the current request, as the server's guard found out; outside a request
+    /// (at start), the local user.
     pub fn actor(&self) -> Actor {
-        self.local_actor.clone()
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Actor>().cloned())
+            .unwrap_or_else(|| self.local_actor.clone())
     }
 }
 

@@ -18,6 +18,9 @@ pub enum HindcastError {
     /// The request did not prove who sent it (a missing or wrong token).
     #[error("{0}")]
     Unauthorized(String),
+    /// Who sent the request is known, and may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// The request clashes with the current state (e.g. no free experiment id).
     #[error("{0}")]
     Conflict(String),
@@ -42,6 +45,7 @@ impl HindcastError {
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Transport(_) => StatusCode::BAD_REQUEST,
         }

@@ -43,7 +43,36 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Jobs running at once on this machine, over all experiments (`HINDCAST_MAX_PARALLEL_JOBS`).
     pub max_parallel_jobs: usize,
+    /// Who must log in, and the keys of sessions and tokens.
+    pub auth: AuthSettings,
 }
+
+/// `PROTECTION_LEVEL`: what needs a login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protection {
+    /// Every page and endpoint (the default).
+    All,
+    /// Every action; reading is public.
+    WriteOnly,
+    /// Nothing: everyone acts as the local user. For a single-user workstation only.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub protection: Protection,
+    /// `SECRET_KEY`: signs session cookies (and API tokens). Required unless `PROTECTION_LEVEL`
+    /// is NONE or `HINDCAST_DEV` is set, in which case a random key lives as long as the process.
+    pub secret_key: Option<SecretString>,
+    /// `HINDCAST_DEV`: a developer's workstation; starts without `SECRET_KEY`.
+    pub dev: bool,
+    /// `HINDCAST_SECURE_COOKIES`: mark cookies Secure (set it when served over https).
+    pub secure_cookies: bool,
+}
+
+/// The shortest `SECRET_KEY` accepted: 32 characters, as many bytes of randomness as the
+/// cookie signature keeps.
+pub const MIN_SECRET_KEY_LEN: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -70,12 +99,74 @@ struct FileLayer {
     hindcast_demo: Option<bool>,
     hindcast_data_dir: Option<PathBuf>,
     hindcast_max_parallel_jobs: Option<usize>,
+    protection_level: Option<String>,
+    secret_key: Option<String>,
+    hindcast_dev: Option<bool>,
+    hindcast_secure_cookies: Option<bool>,
+}
+
+/// The file's values of the login settings.
+struct AuthFileLayer {
+    protection_level: Option<String>,
+    secret_key: Option<String>,
+    hindcast_dev: Option<bool>,
+    hindcast_secure_cookies: Option<bool>,
+}
+
+/// A true/false variable (`true`/`1`/`yes` or `false`/`0`/`no`), else the file's value.
+fn flag(env: &impl Fn(&str) -> Option<String>, name: &'static str, from_file: Option<bool>) -> Result<bool, ConfigError> {
+    match env(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(from_file.unwrap_or(false)),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid { name, message: format!("'{other}' is not true or false") }),
+    }
+}
+
+fn auth_settings(env: &impl Fn(&str) -> Option<String>, layer: AuthFileLayer) -> Result<AuthSettings, ConfigError> {
+    let protection = match env("PROTECTION_LEVEL").or(layer.protection_level).map(|t| t.to_ascii_uppercase()).as_deref() {
+        None | Some("ALL") => Protection::All,
+        Some("WRITEONLY") => Protection::WriteOnly,
+        Some("NONE") => Protection::None,
+        Some(other) => {
+            return Err(ConfigError::Invalid { name: "PROTECTION_LEVEL", message: format!("'{other}' is not ALL, WRITEONLY or NONE") })
+        }
+    };
+    let dev = flag(env, "HINDCAST_DEV", layer.hindcast_dev)?;
+    let secret_key = env("SECRET_KEY").or(layer.secret_key);
+    if secret_key.as_ref().is_some_and(|k| k.chars().count() < MIN_SECRET_KEY_LEN) {
+        return Err(ConfigError::Invalid {
+            name: "SECRET_KEY",
+            message: format!("must be at least {MIN_SECRET_KEY_LEN} characters (e.g. the output of `openssl rand -hex 32`)"),
+        });
+    }
+    if secret_key.is_none() && protection != Protection::None && !dev {
+        return Err(ConfigError::Invalid {
+            name: "SECRET_KEY",
+            message: "is required when PROTECTION_LEVEL is ALL or WRITEONLY; on a workstation, HINDCAST_DEV=true starts without one".into(),
+        });
+    }
+    Ok(AuthSettings {
+        protection,
+        secret_key: secret_key.map(SecretString::from),
+        dev,
+        secure_cookies: flag(env, "HINDCAST_SECURE_COOKIES", layer.hindcast_secure_cookies)?,
+    })
 }
 
 impl Settings {
     /// Loads defaults, then `file` if given, then the process environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         Self::load_from(file, |name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// As `load`, for commands that only open the database (`hindcast user`): they sign
+    /// nothing, so a missing `SECRET_KEY` is no reason to refuse them.
+    pub fn load_for_database(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, |name| match name {
+            "HINDCAST_DEV" => Some("true".to_owned()),
+            _ => std::env::var(name).ok().filter(|v| !v.is_empty()),
+        })
     }
 
     /// As `load`, reading variables through `env` (tests pass a map).
@@ -121,14 +212,7 @@ impl Settings {
             })?,
             None => layer.hindcast_max_jobs.unwrap_or(app::workflow::DEFAULT_MAX_JOBS),
         };
-        let demo = match env("HINDCAST_DEMO").as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None => layer.hindcast_demo.unwrap_or(false),
-            Some("true" | "1" | "yes") => true,
-            Some("false" | "0" | "no") => false,
-            Some(other) => {
-                return Err(ConfigError::Invalid { name: "HINDCAST_DEMO", message: format!("'{other}' is not true or false") })
-            }
-        };
+        let demo = flag(&env, "HINDCAST_DEMO", layer.hindcast_demo)?;
         let database_url = pick("DATABASE_URL", layer.database_url, DEFAULT_DATABASE_URL);
         let data_dir = env("HINDCAST_DATA_DIR")
             .map(PathBuf::from)
@@ -142,6 +226,15 @@ impl Settings {
             })?,
             None => layer.hindcast_max_parallel_jobs.unwrap_or(DEFAULT_MAX_PARALLEL_JOBS),
         };
+        let auth = auth_settings(
+            &env,
+            AuthFileLayer {
+                protection_level: layer.protection_level,
+                secret_key: layer.secret_key,
+                hindcast_dev: layer.hindcast_dev,
+                hindcast_secure_cookies: layer.hindcast_secure_cookies,
+            },
+        )?;
         Ok(Self {
             database_url: SecretString::from(database_url),
             site_addr,
@@ -157,6 +250,7 @@ impl Settings {
             demo,
             data_dir,
             max_parallel_jobs,
+            auth,
         })
     }
 
@@ -178,9 +272,29 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// The variables given, on a developer's workstation (`HINDCAST_DEV`) unless they say.
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut map: HashMap<String, String> = HashMap::from([("HINDCAST_DEV".to_owned(), "true".to_owned())]);
+        map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn protection_defaults_to_all_and_needs_a_secret_key_outside_development() {
+        let prod = |pairs: &[(&str, &str)]| Settings::load_from(None, env_of(&[&[("HINDCAST_DEV", "false")], pairs].concat()));
+        let err = prod(&[]).unwrap_err().to_string();
+        assert!(err.starts_with("SECRET_KEY: is required when PROTECTION_LEVEL is ALL"), "{err}");
+        assert!(prod(&[("SECRET_KEY", "short")]).unwrap_err().to_string().contains("at least 32 characters"));
+        let key = "k".repeat(32);
+        let s = prod(&[("SECRET_KEY", &key)]).unwrap();
+        assert_eq!((s.auth.protection, s.auth.dev, s.auth.secure_cookies), (Protection::All, false, false));
+        assert!(!format!("{s:?}").contains(&key), "the key stays out of debug output");
+        assert_eq!(prod(&[("PROTECTION_LEVEL", "none")]).unwrap().auth.protection, Protection::None);
+        let s = prod(&[("PROTECTION_LEVEL", "WriteOnly"), ("SECRET_KEY", &key), ("HINDCAST_SECURE_COOKIES", "yes")]).unwrap();
+        assert_eq!((s.auth.protection, s.auth.secure_cookies), (Protection::WriteOnly, true));
+        assert!(prod(&[("PROTECTION_LEVEL", "some")]).unwrap_err().to_string().starts_with("PROTECTION_LEVEL: 'SOME'"));
+        let dev = Settings::load_from(None, env_of(&[])).unwrap();
+        assert!(dev.auth.dev && dev.auth.secret_key.is_none());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! `/v4` JSON API) and its start-up and shutdown.
 
 pub mod api;
+pub mod auth;
 pub mod client;
 pub mod config;
 pub mod demo;

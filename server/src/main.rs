@@ -98,7 +98,7 @@ fn graph(dir: &std::path::Path, expid: &str) -> ExitCode {
 }
 
 async fn user(args: hindcast_server::user_cli::UserArgs, settings_file: Option<PathBuf>) -> ExitCode {
-    let settings = match Settings::load(settings_file.as_deref()) {
+    let settings = match Settings::load_for_database(settings_file.as_deref()) {
         Ok(settings) => settings,
         Err(err) => {
             eprintln!("hindcast user: configuration error: {err}");

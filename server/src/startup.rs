@@ -2,7 +2,15 @@
 
 use crate::engine::local::LocalExecutor;
 use crate::engine::Engine;
+use crate::auth::accounts::Accounts;
+use crate::auth::guard::{self, Guard};
+use crate::auth::login;
+use crate::auth::sessions::Sessions;
+use crate::config::Protection;
 use crate::{api, config::Settings};
+use secrecy::ExposeSecret;
+
+type AuthLayer = axum_login::AuthManagerLayer<Accounts, Sessions, tower_sessions::service::SignedCookie>;
 use std::sync::Arc;
 use app::actor::Actor;
 use app::context::AppContext;
@@ -13,7 +21,7 @@ use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -29,6 +37,8 @@ use tower_http::trace::TraceLayer;
 pub enum StartupError {
     #[error("opening the database: {0}")]
     Store(#[from] StoreError),
+    #[error("preparing the session table: {0}")]
+    Sessions(#[from] sqlx::Error),
     #[error("listening on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -68,7 +78,19 @@ impl Application {
                 tracing::warn!(error = %err, "the demo experiment could not be seeded");
             }
         }
-        let router = router(&settings, context, hub);
+        let sessions = crate::auth::sessions::Sessions::open(store.database()).await?;
+        sessions.spawn_cleanup();
+        match settings.auth.protection {
+            Protection::None => tracing::warn!(
+                local_user = %settings.local_user,
+                "PROTECTION_LEVEL=NONE: no login; everyone who reaches this server acts as the local user"
+            ),
+            level => tracing::info!(?level, "login required (PROTECTION_LEVEL)"),
+        }
+        if settings.auth.secret_key.is_none() && settings.auth.protection != Protection::None {
+            tracing::warn!("HINDCAST_DEV: no SECRET_KEY; sessions end when the server stops");
+        }
+        let router = router(&settings, context, hub, sessions);
         Ok(Self { listener, router, store })
     }
 
@@ -116,7 +138,31 @@ struct WebState {
     context: AppContext,
 }
 
-fn router(settings: &Settings, context: AppContext, hub: Arc<crate::engine::events::EventHub>) -> Router {
+/// Sessions in the database, their cookie signed with a key derived from `SECRET_KEY`
+/// (random for the process's life without one), HttpOnly, SameSite=Lax, Secure when asked.
+fn session_layer(settings: &Settings, sessions: Sessions, store: SharedStore) -> AuthLayer {
+    use sha2::Digest;
+    use tower_sessions::cookie::{time, Key, SameSite};
+    let key = match &settings.auth.secret_key {
+        Some(secret) => Key::from(&sha2::Sha512::digest(secret.expose_secret().as_bytes())),
+        None => Key::generate(),
+    };
+    let layer = tower_sessions::SessionManagerLayer::new(sessions)
+        .with_name("hindcast_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.auth.secure_cookies)
+        .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::days(7)))
+        .with_signed(key);
+    axum_login::AuthManagerLayerBuilder::new(Accounts::new(store), layer).build()
+}
+
+fn router(
+    settings: &Settings,
+    context: AppContext,
+    hub: Arc<crate::engine::events::EventHub>,
+    sessions: Sessions,
+) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name(settings.output_name.clone())
         .site_root(settings.site_root.to_string_lossy().into_owned())
@@ -126,7 +172,15 @@ fn router(settings: &Settings, context: AppContext, hub: Arc<crate::engine::even
     let routes = generate_route_list(App);
     let state = WebState { leptos_options: leptos_options.clone(), context: context.clone() };
     let page_context = context.clone();
+    let protection = settings.auth.protection;
+    let guard = Guard { protection, local_user: settings.local_user.clone(), store: context.store.clone() };
+    let auth_layer = session_layer(settings, sessions, context.store.clone());
+    let login_routes = Router::new()
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::logout))
+        .with_state(login::LoginPage { enabled: protection != Protection::None });
     Router::new()
+        .merge(login_routes)
         .route("/healthz", get(healthz))
         .nest("/v4", api::router(context.clone(), api::JobFiles(settings.data_dir.clone()), hub))
         .route("/api/{*server_fn}", get(server_fn_handler).post(server_fn_handler))
@@ -141,6 +195,9 @@ fn router(settings: &Settings, context: AppContext, hub: Arc<crate::engine::even
         )
         .fallback(leptos_axum::file_and_error_handler::<WebState, _>(shell))
         .with_state(state)
+        // The guard runs inside the session layer, which loads the session's user first.
+        .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+        .layer(auth_layer)
         .layer(axum::middleware::from_fn(crate::web_security::refuse_cross_site_writes))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -34,6 +34,17 @@ fn a_bad_configuration_is_refused_with_the_variable_named() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("LEPTOS_SITE_ADDR"));
+    // Protected (the default) and no key to sign sessions with: refused, unless on a workstation.
+    let out = Command::new(env!("CARGO_BIN_EXE_hindcast"))
+        .arg("serve")
+        .env_remove("SECRET_KEY")
+        .env_remove("PROTECTION_LEVEL")
+        .env_remove("HINDCAST_DEV")
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SECRET_KEY: is required"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// `hindcast user …` as an operator types it: the password only from standard input, errors
@@ -87,6 +98,9 @@ fn start_server(dir: &std::path::Path, database_url: Option<&str>) -> (std::proc
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("HINDCAST_CONFIG")
+        .env_remove("PROTECTION_LEVEL")
+        .env_remove("HINDCAST_DEV")
+        .env("SECRET_KEY", SECRET_KEY)
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("HINDCAST_LOG_FORMAT", "text")
         .env("NO_COLOR", "1")
@@ -114,8 +128,33 @@ fn start_server(dir: &std::path::Path, database_url: Option<&str>) -> (std::proc
     (child, url)
 }
 
+const SECRET_KEY: &str = "a test key of more than thirty-two characters";
+const OPERATOR: (&str, &str) = ("olga", "a long enough secret");
+
+/// The CLI client, logged in as the operator by HTTP Basic (credentials from the environment).
 fn client(url: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_hindcast")).arg("client").args(args).env("HINDCAST_URL", url).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_hindcast"))
+        .arg("client")
+        .args(args)
+        .env("HINDCAST_URL", url)
+        .env("HINDCAST_USER", OPERATOR.0)
+        .env("HINDCAST_PASSWORD", OPERATOR.1)
+        .output()
+        .unwrap()
+}
+
+/// Adds the operator account to the database at `url` with `hindcast user add`.
+fn add_operator(url: &str) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hindcast"))
+        .args(["user", "add", OPERATOR.0, "--role", "operator", "--password-stdin"])
+        .env("DATABASE_URL", url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{}", OPERATOR.1).unwrap();
+    assert!(child.wait().unwrap().success());
 }
 
 async fn json(res: reqwest::Response) -> serde_json::Value {
@@ -126,9 +165,15 @@ async fn json(res: reqwest::Response) -> serde_json::Value {
 async fn after_kill_9_a_running_job_is_adopted_and_runs_once_driven_by_the_client() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}/h.db", dir.path().display());
+    add_operator(&database);
     let (mut server, url) = start_server(dir.path(), Some(&database));
     let http = reqwest::Client::new();
-    let created = json(http.post(format!("{url}/v4/experiments")).json(&serde_json::json!({"description": "crash"})).send().await.unwrap()).await;
+    let anonymous = Command::new(env!("CARGO_BIN_EXE_hindcast")).args(["client", "runs", "a000"]).env("HINDCAST_URL", &url).output().unwrap();
+    assert_eq!(anonymous.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&anonymous.stderr).contains("401"), "{}", String::from_utf8_lossy(&anonymous.stderr));
+    let post = |path: String| http.post(format!("{url}{path}")).basic_auth(OPERATOR.0, Some(OPERATOR.1));
+    let created = json(post("/v4/experiments".into()).json(&serde_json::json!({"description": "crash"})).send().await.unwrap()).await;
+    assert_eq!(created["user"], OPERATOR.0, "the experiment belongs to who created it");
     let expid = created["name"].as_str().unwrap().to_owned();
     let count = dir.path().join("count.txt");
     let jobs = format!(
@@ -137,7 +182,8 @@ async fn after_kill_9_a_running_job_is_adopted_and_runs_once_driven_by_the_clien
         c = count.display()
     );
     let files = serde_json::json!({"files": {"expdef.yml": "DEFAULT:\n  EXPID: a000\n  HPCARCH: LOCAL\nEXPERIMENT:\n  DATELIST: '20000101'\n  MEMBERS: fc0\n  NUMCHUNKS: 1\n", "jobs.yml": jobs}});
-    assert_eq!(http.put(format!("{url}/v4/experiments/{expid}/config")).json(&files).send().await.unwrap().status(), 200);
+    let put = http.put(format!("{url}/v4/experiments/{expid}/config")).basic_auth(OPERATOR.0, Some(OPERATOR.1));
+    assert_eq!(put.json(&files).send().await.unwrap().status(), 200);
     assert_eq!(client(&url, &["action", &expid, "generate"]).status.code(), Some(0));
 
     let payload = dir.path().join("run.json");
@@ -169,7 +215,8 @@ async fn after_kill_9_a_running_job_is_adopted_and_runs_once_driven_by_the_clien
     };
     assert_eq!(ended["status"], "passed", "{ended}");
     assert_eq!(std::fs::read_to_string(&count).unwrap(), "started\n", "the job ran exactly once");
-    let job = json(http.get(format!("{url}/v4/experiments/{expid}/jobs/{expid}_AFTER")).send().await.unwrap()).await;
+    let get = http.get(format!("{url}/v4/experiments/{expid}/jobs/{expid}_AFTER")).basic_auth(OPERATOR.0, Some(OPERATOR.1));
+    let job = json(get.send().await.unwrap()).await;
     assert_eq!(job["status"], "COMPLETED");
 
     let log = dir.path().join("long.log");

@@ -58,16 +58,14 @@ pub async fn reset_password(store: &dyn Store, name: &UserName, password: Passwo
 
 /// The account, if `candidate` is its local password. Unknown names cost as much time as
 /// known ones, and the answer does not say which was wrong.
-pub async fn check_password(store: &dyn Store, name: &str, candidate: &str) -> Result<Option<UserView>, HindcastError> {
+pub async fn check_password(store: &dyn Store, name: &str, candidate: &str) -> Result<Option<UserRecord>, HindcastError> {
     let record = match UserName::parse(name) {
         Ok(name) => store.user(name.as_str()).await.map_err(to_domain_error)?,
         Err(_) => None,
     };
     let stored = record.as_ref().and_then(|r| r.password_hash.clone());
-    if password::verify(stored, candidate).await {
-        return record.map(view).transpose();
-    }
-    Ok(None)
+    let verified = password::verify(stored, candidate).await;
+    Ok(record.filter(|_| verified))
 }
 
 /// Refuses to remove or demote the last admin: nobody could manage accounts afterwards.

@@ -134,6 +134,16 @@ pub trait ExperimentStore: Send + Sync + 'static {
 
     /// Which backend this is, for logs.
     fn backend(&self) -> &'static str;
+
+    /// The connection pool, for what keeps its own tables next to ours (the session store).
+    fn database(&self) -> Database;
+}
+
+/// A backend's connection pool.
+#[derive(Debug, Clone)]
+pub enum Database {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
 }
 
 /// Everything the application stores, behind one object.

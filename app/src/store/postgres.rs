@@ -142,6 +142,10 @@ impl ExperimentStore for PostgresStore {
     fn backend(&self) -> &'static str {
         "postgres"
     }
+
+    fn database(&self) -> super::Database {
+        super::Database::Postgres(self.pool.clone())
+    }
 }
 
 

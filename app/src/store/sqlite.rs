@@ -150,6 +150,10 @@ impl ExperimentStore for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+
+    fn database(&self) -> super::Database {
+        super::Database::Sqlite(self.pool.clone())
+    }
 }
 
 

@@ -22,6 +22,8 @@ pub trait UserStore: Send + Sync + 'static {
 
     async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
 
+    async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>, StoreError>;
+
     /// Every account, by name.
     async fn users(&self) -> Result<Vec<UserRecord>, StoreError>;
 

@@ -6,6 +6,10 @@ pub fn select_user() -> String {
     format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1")
 }
 
+pub fn select_user_by_id() -> String {
+    format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")
+}
+
 pub fn select_users() -> String {
     format!("SELECT {USER_COLUMNS} FROM users ORDER BY name")
 }
@@ -50,6 +54,10 @@ macro_rules! impl_user_store {
 
             async fn user(&self, name: &str) -> Result<Option<$crate::store::UserRecord>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(&$crate::store::users_impl::select_user()).bind(name).fetch_optional(self.pool()).await?)
+            }
+
+            async fn user_by_id(&self, id: i64) -> Result<Option<$crate::store::UserRecord>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(&$crate::store::users_impl::select_user_by_id()).bind(id).fetch_optional(self.pool()).await?)
             }
 
             async fn users(&self) -> Result<Vec<$crate::store::UserRecord>, $crate::store::StoreError> {

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload(
     State(ctx): State<AppContext>,
+    axum::Extension(actor): axum::Extension<app::actor::Actor>,
     Path(raw_expid): Path<String>,
     headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
@@ -32,7 +33,7 @@ pub async fn upload(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
-    let outcome = save_uploaded(&ctx, &raw_expid, form).await;
+    let outcome = save_uploaded(&ctx, &actor, &raw_expid, form).await;
     match (from_browser, outcome) {
         (false, Ok((files, _))) => Json(files).into_response(),
         (false, Err(error)) => error.into_response(),
@@ -49,6 +50,7 @@ pub async fn upload(
 
 async fn save_uploaded(
     ctx: &AppContext,
+    actor: &app::actor::Actor,
     raw_expid: &str,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<(ConfigFiles, usize), ApiError> {
@@ -76,7 +78,7 @@ async fn save_uploaded(
     let count = uploaded.len();
     let mut files = ops::config(ctx.store.as_ref(), &expid).await?;
     files.files.extend(uploaded);
-    Ok((ops::save_config(ctx.store.as_ref(), &ctx.actor(), &expid, files).await?, count))
+    Ok((ops::save_config(ctx.store.as_ref(), actor, &expid, files).await?, count))
 }
 
 /// Percent-encodes everything but unreserved characters, for a query value or path segment.

@@ -61,6 +61,7 @@ pub struct CreateExperimentBody {
     responses((status = 201, body = Experiment), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(ctx): State<AppContext>,
+    axum::Extension(actor): axum::Extension<app::actor::Actor>,
     body: Result<Json<CreateExperimentBody>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(body) = body?;
@@ -71,7 +72,7 @@ pub async fn create(
         body.model.as_deref(),
         body.branch.as_deref(),
     )?;
-    let created = ops::create(ctx.store.as_ref(), &ctx.actor(), new).await?;
+    let created = ops::create(ctx.store.as_ref(), &actor, new).await?;
     let location = format!("/v4/experiments/{}", created.name);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(created)))
 }
@@ -89,13 +90,14 @@ pub struct UpdateExperimentBody {
     responses((status = 200, body = Experiment), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(ctx): State<AppContext>,
+    axum::Extension(actor): axum::Extension<app::actor::Actor>,
     Path(expid): Path<String>,
     body: Result<Json<UpdateExperimentBody>, JsonRejection>,
 ) -> Result<Json<Experiment>, ApiError> {
     let expid = parse_path_expid(&expid)?;
     let Json(body) = body?;
     let description = Description::parse(body.description.as_deref().unwrap_or_default())?;
-    Ok(Json(ops::update_description(ctx.store.as_ref(), &ctx.actor(), &expid, description).await?))
+    Ok(Json(ops::update_description(ctx.store.as_ref(), &actor, &expid, description).await?))
 }
 
 /// A malformed id in a path cannot name an experiment: answer as autosubmit-api does, 404.

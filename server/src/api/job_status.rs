@@ -27,6 +27,7 @@ pub struct OneJobStatus {
         (status = 422, body = ErrorBody)))]
 pub async fn one(
     State(ctx): State<AppContext>,
+    axum::Extension(actor): axum::Extension<app::actor::Actor>,
     Path((expid, name)): Path<(String, String)>,
     params: Result<Query<OneJobStatus>, QueryRejection>,
 ) -> Result<Json<SetStatusOutcome>, ApiError> {
@@ -38,7 +39,7 @@ pub async fn one(
         filter: None,
         dry_run: params.dry_run.unwrap_or(false),
     };
-    Ok(Json(set_status::set_status(ctx.store.as_ref(), ctx.engine.as_ref(), &ctx.actor(), &expid, &request).await?))
+    Ok(Json(set_status::set_status(ctx.store.as_ref(), ctx.engine.as_ref(), &actor, &expid, &request).await?))
 }
 
 /// Sets the status of the jobs named and of those the filter selects, all in one transaction.
@@ -48,10 +49,11 @@ pub async fn one(
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn many(
     State(ctx): State<AppContext>,
+    axum::Extension(actor): axum::Extension<app::actor::Actor>,
     Path(expid): Path<String>,
     body: Result<Json<SetStatusRequest>, JsonRejection>,
 ) -> Result<Json<SetStatusOutcome>, ApiError> {
     let expid = parse_path_expid(&expid)?;
     let Json(request) = body?;
-    Ok(Json(set_status::set_status(ctx.store.as_ref(), ctx.engine.as_ref(), &ctx.actor(), &expid, &request).await?))
+    Ok(Json(set_status::set_status(ctx.store.as_ref(), ctx.engine.as_ref(), &actor, &expid, &request).await?))
 }

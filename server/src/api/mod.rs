@@ -4,6 +4,7 @@
 mod artifacts;
 mod config_upload;
 mod docs;
+mod auth;
 mod error;
 mod events;
 mod experiments;
@@ -74,6 +75,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .route("/experiments/{expid}/runs/{run_id}/cancel", post(runs::cancel))
         .route("/experiments/{expid}/runs/{run_id}/attempts", get(runs::attempts))
         .route("/experiments/{expid}/runs/{run_id}/log", get(logs::run_log))
+        .route("/auth/me", get(auth::me))
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(docs::page))
         .fallback(error::unknown_route)

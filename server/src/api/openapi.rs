@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers and types themselves.
 
-use super::{artifacts, config_upload, error::ErrorBody, events, experiments, graph, job_status, logs, parameters, runs, workflow};
+use super::{artifacts, auth, config_upload, error::ErrorBody, events, experiments, graph, job_status, logs, parameters, runs, workflow};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -8,6 +8,7 @@ use utoipa::OpenApi;
 #[openapi(
     info(title = "Hindcast API", description = "Experiments and workflows. Compatible with autosubmit-api 4.2.0 where the endpoint exists."),
     paths(
+        auth::me,
         experiments::list, experiments::detail, experiments::create, experiments::update,
         workflow::config, workflow::save_config, config_upload::upload, workflow::config_file, workflow::merged_config, workflow::action, workflow::jobs,
         workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary, workflow::tree,
@@ -20,7 +21,8 @@ use utoipa::OpenApi;
     tags(
         (name = "experiments", description = "The experiment catalogue"),
         (name = "workflow", description = "Configuration, graph generation and jobs"),
-        (name = "runs", description = "Runs, job attempts and logs")
+        (name = "runs", description = "Runs, job attempts and logs"),
+        (name = "auth", description = "Who a request acts as")
     )
 )]
 pub struct ApiDoc;

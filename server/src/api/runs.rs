@@ -30,12 +30,13 @@ pub struct AttemptList {
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn start(
     State(ctx): State<AppContext>,
+    axum::Extension(actor): axum::Extension<app::actor::Actor>,
     Path(expid): Path<String>,
     body: Result<Json<RunRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<RunView>), ApiError> {
     let expid = parse_path_expid(&expid)?;
     let Json(request) = body?;
-    let run = ops::start_run(ctx.store.as_ref(), ctx.engine.as_ref(), &ctx.actor(), &expid, &request).await?;
+    let run = ops::start_run(ctx.store.as_ref(), ctx.engine.as_ref(), &actor, &expid, &request).await?;
     Ok((StatusCode::CREATED, Json(run)))
 }
 
@@ -60,9 +61,10 @@ pub async fn one(State(ctx): State<AppContext>, Path((expid, run_id)): Path<(Str
 #[utoipa::path(post, path = "/v4/experiments/{expid}/runs/{run_id}/cancel", tag = "runs",
     params(("expid" = String, Path, description = "Experiment id"), ("run_id" = i64, Path, description = "Run id")),
     responses((status = 200, body = RunView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn cancel(State(ctx): State<AppContext>, Path((expid, run_id)): Path<(String, String)>) -> Result<Json<RunView>, ApiError> {
+pub async fn cancel(State(ctx): State<AppContext>,
+    axum::Extension(actor): axum::Extension<app::actor::Actor>, Path((expid, run_id)): Path<(String, String)>) -> Result<Json<RunView>, ApiError> {
     let (expid, run_id) = parse_run_path(&expid, &run_id)?;
-    Ok(Json(ops::cancel_run(ctx.store.as_ref(), ctx.engine.as_ref(), &ctx.actor(), &expid, run_id).await?))
+    Ok(Json(ops::cancel_run(ctx.store.as_ref(), ctx.engine.as_ref(), &actor, &expid, run_id).await?))
 }
 
 /// Every job attempt of the run, in submission order.

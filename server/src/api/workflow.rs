@@ -32,12 +32,13 @@ pub async fn config(State(ctx): State<AppContext>, Path(expid): Path<String>) ->
     responses((status = 200, body = ConfigFiles), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn save_config(
     State(ctx): State<AppContext>,
+    axum::Extension(actor): axum::Extension<app::actor::Actor>,
     Path(expid): Path<String>,
     body: Result<Json<ConfigFiles>, JsonRejection>,
 ) -> Result<Json<ConfigFiles>, ApiError> {
     let expid = parse_path_expid(&expid)?;
     let Json(files) = body?;
-    Ok(Json(ops::save_config(ctx.store.as_ref(), &ctx.actor(), &expid, files).await?))
+    Ok(Json(ops::save_config(ctx.store.as_ref(), &actor, &expid, files).await?))
 }
 
 /// One configuration file as YAML text, to download.
@@ -92,6 +93,7 @@ pub struct ActionParams {
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn action(
     State(ctx): State<AppContext>,
+    axum::Extension(actor): axum::Extension<app::actor::Actor>,
     Path(expid): Path<String>,
     params: Result<Query<ActionParams>, QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {
@@ -99,7 +101,7 @@ pub async fn action(
     use axum::response::IntoResponse;
     let expid = parse_path_expid(&expid)?;
     let Query(params) = params?;
-    let (store, engine, actor) = (ctx.store.as_ref(), ctx.engine.as_ref(), ctx.actor());
+    let (store, engine, actor) = (ctx.store.as_ref(), ctx.engine.as_ref(), actor);
     match params.action.as_deref() {
         Some("generate") => {
             let options = GenerateOptions {

@@ -151,9 +151,31 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// As `spawn_app`, with more environment variables for the settings.
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
     let db = fresh_database(backend).await;
-    let url = db.url.clone();
     let data = tempfile::tempdir().expect("temp dir");
+    let (base, store, shutdown) = serve(&db.url, data.path(), extra).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        // A request that hangs fails its test instead of stalling the run.
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("client");
     let data_dir = data.path().to_path_buf();
+    TestApp { base, client, store, db, data_dir, _data: data, _shutdown: shutdown }
+}
+
+/// Another server on the same database (as a second process of one deployment would be):
+/// its base URL, and what stops it when dropped.
+pub async fn spawn_second_server(first: &TestApp, extra: &[(&str, &str)]) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let (base, _, shutdown) = serve(&first.db.url, &first.data_dir, extra).await;
+    (base, shutdown)
+}
+
+async fn serve(
+    url: &str,
+    data_dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> (String, SharedStore, tokio::sync::oneshot::Sender<()>) {
+    let url = url.to_owned();
     let data_text = data_dir.display().to_string();
     let extra: Vec<(String, String)> = extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let settings = Settings::load_from(None, move |name| match name {
@@ -161,6 +183,8 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
         "HINDCAST_LOCAL_USER" => Some("tester".to_owned()),
         "HINDCAST_DATA_DIR" => Some(data_text.clone()),
+        // Most tests are about other things than login: nothing is protected unless asked.
+        "PROTECTION_LEVEL" => Some(extra.iter().find(|(k, _)| k == "PROTECTION_LEVEL").map_or("NONE".to_owned(), |(_, v)| v.clone())),
         other => extra.iter().find(|(k, _)| k == other).map(|(_, v)| v.clone()),
     })
     .expect("settings");
@@ -171,11 +195,5 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
     tokio::spawn(app.run_until(async {
         let _ = rx.await;
     }));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        // A request that hangs fails its test instead of stalling the run.
-        .timeout(std::time::Duration::from_secs(20))
-        .build()
-        .expect("client");
-    TestApp { base, client, store, db, data_dir, _data: data, _shutdown: tx }
+    (base, store, tx)
 }

@@ -1,0 +1,126 @@
+//! The one gate every request passes: it finds who acts (the session's user, a local account
+//! by HTTP Basic, the local user when nothing is protected, or an anonymous reader), applies
+//! `PROTECTION_LEVEL`, and hands the `Actor` to pages, server functions and API handlers
+//! alike, so they all answer the same way. Anonymous browsers are sent to the login page;
+//! API clients and server functions get 401 (403 when logged in without the right).
+
+use super::AuthSession;
+use crate::config::Protection;
+use app::actor::Actor;
+use app::error::HindcastError;
+use app::store::SharedStore;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+
+#[derive(Clone)]
+pub struct Guard {
+    pub protection: Protection,
+    pub local_user: String,
+    pub store: SharedStore,
+}
+
+pub async fn guard(State(guard): State<Guard>, auth: AuthSession, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if is_public(request.method(), &path) {
+        return next.run(request).await;
+    }
+    let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let actor = match who_acts(&guard, &auth, request.headers()).await {
+        Ok(actor) => actor,
+        Err(refusal) => return refusal,
+    };
+    if actor.role.is_none() && (guard.protection == Protection::All || writes) {
+        if is_machine_path(&path) {
+            return refuse(HindcastError::Unauthorized("Log in first: this needs a session, or HTTP Basic credentials of a local account.".into()));
+        }
+        let next_url = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        return Redirect::to(&format!("/login?next={}", urlencoding::encode(next_url))).into_response();
+    }
+    if writes && !actor.may_act() {
+        return refuse(HindcastError::Forbidden(format!("{} is a viewer: viewers may read but not change anything.", actor.name)));
+    }
+    request.extensions_mut().insert(actor);
+    request.extensions_mut().insert(guard.protection);
+    next.run(request).await
+}
+
+async fn who_acts(guard: &Guard, auth: &AuthSession, headers: &HeaderMap) -> Result<Actor, Response> {
+    if guard.protection == Protection::None {
+        return Ok(Actor::local(&guard.local_user));
+    }
+    if let Some(user) = &auth.user {
+        return Ok(Actor::user(&user.name, user.role));
+    }
+    let Some(authorization) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return Ok(Actor::anonymous());
+    };
+    let Some(encoded) = authorization.strip_prefix("Basic ") else {
+        return Err(refuse(HindcastError::Unauthorized(
+            "Only HTTP Basic credentials of a local account are accepted yet; API tokens are not.".into(),
+        )));
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let Some((name, password)) = decoded.as_deref().and_then(|text| text.split_once(':')) else {
+        return Err(refuse(HindcastError::Unauthorized("The Basic credentials are not base64 of name:password.".into())));
+    };
+    match app::auth::ops::check_password(guard.store.as_ref(), name, password).await {
+        Ok(Some(record)) => match app::auth::Role::parse(&record.role) {
+            Ok(role) => Ok(Actor::user(record.name, role)),
+            Err(err) => Err(refuse(err)),
+        },
+        Ok(None) => {
+            tracing::info!(user = %name, "basic authentication refused");
+            Err(refuse(HindcastError::Unauthorized("Wrong name or password.".into())))
+        }
+        Err(err) => Err(refuse(err)),
+    }
+}
+
+/// The JSON error body of the API, with the challenge that lets clients retry with Basic.
+fn refuse(err: HindcastError) -> Response {
+    let unauthorized = matches!(err, HindcastError::Unauthorized(_));
+    let mut response = crate::api::ApiError::from(err).into_response();
+    if unauthorized {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Hindcast\", charset=\"UTF-8\""));
+    }
+    debug_assert!(response.status() != StatusCode::OK);
+    response
+}
+
+/// What anyone may reach: logging in and out, health, static files, the API's description,
+/// and jobs' reports (authenticated by the job's own token).
+fn is_public(method: &Method, path: &str) -> bool {
+    const STATIC: [&str; 6] = [".js", ".css", ".wasm", ".svg", ".ico", ".png"];
+    matches!(path, "/login" | "/logout" | "/healthz" | "/v4/docs" | "/v4/openapi.json")
+        || path.starts_with("/pkg/")
+        || (path.rfind('/') == Some(0) && STATIC.iter().any(|ext| path.ends_with(ext)))
+        || (*method == Method::PUT && path.starts_with("/v4/experiments/") && path.ends_with("/report"))
+}
+
+/// API endpoints and server functions: answered with a status, never a redirect.
+fn is_machine_path(path: &str) -> bool {
+    path.starts_with("/v4/") || path.starts_with("/api/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_reveals_nothing_is_public() {
+        for path in ["/login", "/logout", "/healthz", "/pkg/hindcast.wasm", "/graph.js", "/favicon.svg", "/v4/docs"] {
+            assert!(is_public(&Method::GET, path), "{path}");
+        }
+        assert!(is_public(&Method::PUT, "/v4/experiments/a000/jobs/a000_SIM/report"));
+        for path in ["/", "/experiments", "/experiments/a000/jobs", "/v4/experiments", "/api/workflow/jobs", "/x/evil.js"] {
+            assert!(!is_public(&Method::GET, path), "{path}");
+        }
+        assert!(!is_public(&Method::GET, "/v4/experiments/a000/jobs/a000_SIM/report"));
+    }
+}

@@ -1,0 +1,141 @@
+//! `GET /login`, `POST /login` and `POST /logout`: a plain HTML form that works without the
+//! wasm (and costs the browser bundle nothing), styled by the app's stylesheet. After login
+//! the user lands on the page they asked for; the session id changes at login, and logout
+//! ends the session on the server.
+
+use super::accounts::Credentials;
+use super::AuthSession;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+#[derive(Clone)]
+pub struct LoginPage {
+    /// Whether anything needs a login (`PROTECTION_LEVEL` other than NONE).
+    pub enabled: bool,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn page(State(login): State<LoginPage>, auth: AuthSession, Query(query): Query<NextQuery>) -> Response {
+    let next = safe_next(query.next.as_deref());
+    if !login.enabled || auth.user.is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    form_page(StatusCode::OK, "", &next, None)
+}
+
+pub async fn submit(State(login): State<LoginPage>, mut auth: AuthSession, Form(form): Form<LoginForm>) -> Response {
+    let next = safe_next(form.next.as_deref());
+    if !login.enabled {
+        return Redirect::to(&next).into_response();
+    }
+    let username = form.username.trim().to_owned();
+    let credentials = Credentials { username: username.clone(), password: form.password };
+    match auth.authenticate(credentials).await {
+        Ok(Some(user)) => match login_with_new_id(&mut auth, &user).await {
+            Ok(()) => {
+                tracing::info!(user = %user.name, "logged in");
+                Redirect::to(&next).into_response()
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "the session could not be saved at login");
+                form_page(StatusCode::INTERNAL_SERVER_ERROR, &username, &next, Some("The login could not be saved; try again."))
+            }
+        },
+        Ok(None) => {
+            tracing::info!(user = %username, "login refused");
+            form_page(StatusCode::UNAUTHORIZED, &username, &next, Some("Wrong name or password."))
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "login failed");
+            form_page(StatusCode::INTERNAL_SERVER_ERROR, &username, &next, Some("The login failed on the server; the failure was logged."))
+        }
+    }
+}
+
+/// Every login gets a session with a new id: axum-login renews it for a browser nobody was
+/// logged in on, and this does for one where someone was (another account, or the same).
+async fn login_with_new_id(
+    auth: &mut AuthSession,
+    user: &super::accounts::SessionUser,
+) -> Result<(), axum_login::Error<super::accounts::Accounts>> {
+    if auth.user.is_some() {
+        auth.session.cycle_id().await.map_err(axum_login::Error::Session)?;
+    }
+    auth.login(user).await
+}
+
+pub async fn logout(mut auth: AuthSession) -> Response {
+    if let Some(user) = &auth.user {
+        tracing::info!(user = %user.name, "logged out");
+    }
+    if let Err(err) = auth.logout().await {
+        tracing::error!(error = %err, "the session could not be ended");
+    }
+    Redirect::to("/login").into_response()
+}
+
+/// A path on this site to go to after login; anything else (another host, `//host`,
+/// `/\host`) is replaced by the home page, so the form cannot send people elsewhere.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.chars().any(char::is_control) => {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+fn form_page(status: StatusCode, username: &str, next: &str, error: Option<&str>) -> Response {
+    let error = error.map_or(String::new(), |e| format!(r#"<p class="notice notice-error" role="alert">{}</p>"#, escape(e)));
+    let body = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark"><link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/pkg/hindcast.css"><title>Log in · Hindcast</title></head>
+<body><header class="topbar"><a href="/" class="brand"><span class="brand-mark" aria-hidden="true">◆</span>Hindcast</a></header>
+<main id="main" class="login-main"><h1>Log in</h1>
+<form method="post" action="/login" class="panel form login-form">{error}
+<div class="field"><label for="username">Name</label><input id="username" name="username" autocomplete="username" required autofocus value="{username}"></div>
+<div class="field"><label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
+<input type="hidden" name="next" value="{next}">
+<button type="submit" class="button button-primary">Log in</button>
+</form></main></body></html>"#,
+        username = escape(username),
+        next = escape(next),
+    );
+    (status, Html(body)).into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/experiments/a000/jobs?view=quick")), "/experiments/a000/jobs?view=quick");
+        for bad in ["https://evil.example/", "//evil.example", "/\\evil.example", "experiments", "/a\nb", ""] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,10 @@
+//! Login and protection: sessions kept in the database (`sessions`), local accounts checked
+//! by axum-login (`accounts`), the login and logout pages (`login`), and the guard that
+//! decides, for every request, who acts and whether they may (`guard`).
+
+pub mod accounts;
+pub mod guard;
+pub mod login;
+pub mod sessions;
+
+pub type AuthSession = axum_login::AuthSession<accounts::Accounts>;
