@@ -4,6 +4,11 @@ import { defineConfig } from '@playwright/test';
 // fresh SQLite file by scripts/test (which sets these variables).
 const port = process.env.HINDCAST_E2E_PORT ?? '3917';
 const baseURL = `http://127.0.0.1:${port}`;
+const bin = process.env.HINDCAST_BIN ?? '../target/release/hindcast';
+// A second server with login required (PROTECTION_LEVEL=ALL) and one admin, for the login
+// tests (`auth.spec.ts`); the first has no login, so the other tests need none.
+export const authPort = process.env.HINDCAST_E2E_AUTH_PORT ?? String(Number(port) + 1);
+export const authAdmin = { name: 'ana', password: 'e2e correct horse battery' };
 
 export default defineConfig({
   testDir: './tests',
@@ -26,16 +31,34 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `${process.env.HINDCAST_BIN ?? '../target/release/hindcast'} serve`,
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      DATABASE_URL: process.env.DATABASE_URL ?? 'sqlite://test-results/e2e.db',
-      HINDCAST_LOCAL_USER: 'e2e',
-      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+  webServer: [
+    {
+      command: `${bin} serve`,
+      url: `${baseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+        DATABASE_URL: process.env.DATABASE_URL ?? 'sqlite://test-results/e2e.db',
+        HINDCAST_LOCAL_USER: 'e2e',
+        PROTECTION_LEVEL: 'NONE',
+        RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      },
     },
-  },
+    {
+      // The admin is added first (on a database kept from an earlier run it already exists).
+      command: `sh -c 'printf "%s\\n" "$E2E_ADMIN_PASSWORD" | ${bin} user add ${authAdmin.name} --admin --password-stdin; exec ${bin} serve'`,
+      url: `http://127.0.0.1:${authPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${authPort}`,
+        DATABASE_URL: process.env.HINDCAST_E2E_AUTH_DB ?? 'sqlite://test-results/e2e-auth.db',
+        PROTECTION_LEVEL: 'ALL',
+        SECRET_KEY: 'an end-to-end test key, longer than 32 characters',
+        E2E_ADMIN_PASSWORD: authAdmin.password,
+        RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      },
+    },
+  ],
 });

@@ -32,6 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <script type="module" src="/tree.js"></script>
                 <script type="module" src="/runs.js"></script>
                 <script type="module" src="/live-page.js"></script>
+                <script type="module" src="/account.js"></script>
                 <MetaTags />
             </head>
             <body>
@@ -59,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <A href="/experiments">"Experiments"</A>
                     <A href="/experiments/new" attr:class="button button-primary">"New experiment"</A>
                     <a href="/v4/docs">"API"</a>
+                    <hc-account></hc-account>
                 </nav>
             </header>
             <main id="main" tabindex="-1">

@@ -1,0 +1,45 @@
+import { test, expect } from '@playwright/test';
+import { authAdmin, authPort } from '../playwright.config';
+
+// Against the second server, where every page needs a login (PROTECTION_LEVEL=ALL).
+const base = `http://127.0.0.1:${authPort}`;
+
+test('a page asked for before login opens after it; logout ends the session', async ({ page }) => {
+  await page.goto(`${base}/experiments?query=sea`);
+  await expect(page).toHaveURL(/\/login\?next=%2Fexperiments%3Fquery%3Dsea$/);
+  await expect(page.getByRole('heading', { name: 'Log in' })).toBeVisible();
+
+  await page.getByLabel('Name').fill(authAdmin.name);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Wrong name or password.');
+  await expect(page.getByLabel('Name')).toHaveValue(authAdmin.name);
+  await expect(page.getByLabel('Password')).toHaveValue('');
+
+  await page.getByLabel('Password').fill(authAdmin.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(`${base}/experiments?query=sea`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const account = page.locator('hc-account');
+  await expect(account).toContainText(`${authAdmin.name} (admin)`);
+  await page.screenshot({ path: 'test-results/screens/logged-in.png' });
+
+  await account.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(`${base}/login`);
+  await page.goto(`${base}/experiments`);
+  await expect(page).toHaveURL(/\/login\?next=%2Fexperiments$/);
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('the login form is a plain form', async ({ page }) => {
+    await page.goto(`${base}/experiments/new`);
+    await page.screenshot({ path: 'test-results/screens/login.png' });
+    await page.getByLabel('Name').fill(authAdmin.name);
+    await page.getByLabel('Password').fill(authAdmin.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page).toHaveURL(`${base}/experiments/new`);
+    await expect(page.getByRole('button', { name: 'Create experiment' })).toBeVisible();
+  });
+});
