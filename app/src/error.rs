@@ -21,6 +21,9 @@ pub enum HindcastError {
     /// Who sent the request is known, and may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many attempts lately (failed logins); try again later.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The request clashes with the current state (e.g. no free experiment id).
     #[error("{0}")]
     Conflict(String),
@@ -46,6 +49,7 @@ impl HindcastError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Transport(_) => StatusCode::BAD_REQUEST,
         }

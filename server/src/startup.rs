@@ -106,7 +106,9 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let addr = self.local_addr();
         tracing::info!(backend = self.store.backend(), "Hindcast listening on http://{addr}");
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        // The peer's address reaches handlers (failed logins are counted per address).
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await?;
         tracing::info!("Hindcast stopped");
         Ok(())
     }
@@ -173,12 +175,13 @@ fn router(
     let state = WebState { leptos_options: leptos_options.clone(), context: context.clone() };
     let page_context = context.clone();
     let protection = settings.auth.protection;
-    let guard = Guard { protection, local_user: settings.local_user.clone(), store: context.store.clone() };
+    let throttle = Arc::new(crate::auth::throttle::Throttle::default());
+    let guard = Guard { protection, local_user: settings.local_user.clone(), store: context.store.clone(), throttle: throttle.clone() };
     let auth_layer = session_layer(settings, sessions, context.store.clone());
     let login_routes = Router::new()
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
-        .with_state(login::LoginPage { enabled: protection != Protection::None });
+        .with_state(login::LoginPage { enabled: protection != Protection::None, throttle });
     Router::new()
         .merge(login_routes)
         .route("/healthz", get(healthz))

@@ -136,6 +136,20 @@ async fn writeonly_lets_anyone_read_and_only_logged_in_people_act(backend: Backe
         .unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(status(&app, reqwest::Method::POST, "/v4/experiments", None, Some(("ana", PASSWORD))).await, 201);
+
+    // Too many failures lock the account for a while, the right password included.
+    for _ in 0..10 {
+        let (_, res) = login(&app, &app.base, "olga", "a wrong guess!", None).await;
+        assert_eq!(res.status(), 401);
+    }
+    let (cookie, res) = login(&app, &app.base, "olga", PASSWORD, None).await;
+    assert_eq!(res.status(), 429);
+    assert!(cookie.is_none());
+    assert!(res.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() > 800);
+    assert!(res.text().await.unwrap().contains("Too many failed logins"));
+    assert_eq!(status(&app, reqwest::Method::POST, "/v4/experiments", None, Some(("olga", PASSWORD))).await, 429);
+    // Other accounts are not locked out by it.
+    assert_eq!(status(&app, reqwest::Method::POST, "/v4/experiments", None, Some(("ana", PASSWORD))).await, 201);
 }
 
 async fn none_lets_everyone_act_as_the_local_user(backend: Backend) {

@@ -9,7 +9,8 @@ use crate::config::Protection;
 use app::actor::Actor;
 use app::error::HindcastError;
 use app::store::SharedStore;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
+use std::net::{IpAddr, SocketAddr};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -20,6 +21,7 @@ pub struct Guard {
     pub protection: Protection,
     pub local_user: String,
     pub store: SharedStore,
+    pub throttle: std::sync::Arc<super::throttle::Throttle>,
 }
 
 pub async fn guard(State(guard): State<Guard>, auth: AuthSession, mut request: Request, next: Next) -> Response {
@@ -28,7 +30,8 @@ pub async fn guard(State(guard): State<Guard>, auth: AuthSession, mut request: R
         return next.run(request).await;
     }
     let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let actor = match who_acts(&guard, &auth, request.headers()).await {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let actor = match who_acts(&guard, &auth, request.headers(), peer).await {
         Ok(actor) => actor,
         Err(refusal) => return refusal,
     };
@@ -47,7 +50,7 @@ pub async fn guard(State(guard): State<Guard>, auth: AuthSession, mut request: R
     next.run(request).await
 }
 
-async fn who_acts(guard: &Guard, auth: &AuthSession, headers: &HeaderMap) -> Result<Actor, Response> {
+async fn who_acts(guard: &Guard, auth: &AuthSession, headers: &HeaderMap, peer: Option<IpAddr>) -> Result<Actor, Response> {
     if guard.protection == Protection::None {
         return Ok(Actor::local(&guard.local_user));
     }
@@ -69,12 +72,18 @@ async fn who_acts(guard: &Guard, auth: &AuthSession, headers: &HeaderMap) -> Res
     let Some((name, password)) = decoded.as_deref().and_then(|text| text.split_once(':')) else {
         return Err(refuse(HindcastError::Unauthorized("The Basic credentials are not base64 of name:password.".into())));
     };
+    if let Err(wait) = guard.throttle.check(name, peer) {
+        let mut response = refuse(HindcastError::TooManyRequests(super::throttle::message(wait)));
+        response.headers_mut().insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
+        return Err(response);
+    }
     match app::auth::ops::check_password(guard.store.as_ref(), name, password).await {
-        Ok(Some(record)) => match app::auth::Role::parse(&record.role) {
+        Ok(Some(record)) => match app::auth::Role::parse(&record.role).inspect(|_| guard.throttle.succeeded(name)) {
             Ok(role) => Ok(Actor::user(record.name, role)),
             Err(err) => Err(refuse(err)),
         },
         Ok(None) => {
+            guard.throttle.failed(name, peer);
             tracing::info!(user = %name, "basic authentication refused");
             Err(refuse(HindcastError::Unauthorized("Wrong name or password.".into())))
         }

@@ -5,7 +5,7 @@
 
 use super::accounts::Credentials;
 use super::AuthSession;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
@@ -15,6 +15,7 @@ use serde::Deserialize;
 pub struct LoginPage {
     /// Whether anything needs a login (`PROTECTION_LEVEL` other than NONE).
     pub enabled: bool,
+    pub throttle: std::sync::Arc<super::throttle::Throttle>,
 }
 
 #[derive(Deserialize)]
@@ -39,14 +40,31 @@ pub async fn page(State(login): State<LoginPage>, auth: AuthSession, Query(query
     form_page(StatusCode::OK, "", &next, None)
 }
 
-pub async fn submit(State(login): State<LoginPage>, mut auth: AuthSession, Form(form): Form<LoginForm>) -> Response {
+pub async fn submit(
+    State(login): State<LoginPage>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    mut auth: AuthSession,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let next = safe_next(form.next.as_deref());
     if !login.enabled {
         return Redirect::to(&next).into_response();
     }
     let username = form.username.trim().to_owned();
+    if let Err(wait) = login.throttle.check(&username, Some(peer.ip())) {
+        tracing::warn!(user = %username, address = %peer.ip(), "login refused: too many failures");
+        let mut page = form_page(StatusCode::TOO_MANY_REQUESTS, &username, &next, Some(&super::throttle::message(wait)));
+        page.headers_mut().insert(axum::http::header::RETRY_AFTER, wait.as_secs().max(1).into());
+        return page;
+    }
     let credentials = Credentials { username: username.clone(), password: form.password };
-    match auth.authenticate(credentials).await {
+    let outcome = auth.authenticate(credentials).await;
+    match &outcome {
+        Ok(Some(_)) => login.throttle.succeeded(&username),
+        Ok(None) => login.throttle.failed(&username, Some(peer.ip())),
+        Err(_) => {}
+    }
+    match outcome {
         Ok(Some(user)) => match login_with_new_id(&mut auth, &user).await {
             Ok(()) => {
                 tracing::info!(user = %user.name, "logged in");

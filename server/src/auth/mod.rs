@@ -6,5 +6,6 @@ pub mod accounts;
 pub mod guard;
 pub mod login;
 pub mod sessions;
+pub mod throttle;
 
 pub type AuthSession = axum_login::AuthSession<accounts::Accounts>;
