@@ -134,6 +134,14 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown requested; finishing requests in flight");
 }
 
+/// Everything comes from this site; no page may be framed (embeddable pages will say
+/// otherwise). Inline scripts and styles stay allowed: Leptos writes its hydration data and
+/// start-up as inline scripts, and the views' elements style their shadow roots inline;
+/// `wasm-unsafe-eval` lets the browser compile the wasm.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 #[derive(Clone, axum::extract::FromRef)]
 struct WebState {
     leptos_options: LeptosOptions,
@@ -211,6 +219,11 @@ fn router(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req
                 .extensions()

@@ -242,6 +242,9 @@ async fn health_and_api_documents(backend: Backend) {
     assert!(docs.contains("/v4/experiments/{expid}"));
     let res = app.client.get(app.url("/experiments")).send().await.unwrap();
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+    let policy = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("frame-ancestors 'none'") && policy.contains("default-src 'self'"), "{policy}");
 }
 
 on_both_backends!(
