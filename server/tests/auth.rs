@@ -114,6 +114,35 @@ async fn all_needs_login_everywhere_and_sessions_follow_the_rules(backend: Backe
     assert_eq!(status(&app, reqwest::Method::POST, "/v4/experiments", None, Some(("vic", PASSWORD))).await, 403);
     assert_eq!(status(&app, reqwest::Method::POST, "/v4/experiments", None, Some(("olga", PASSWORD))).await, 201);
     assert_eq!(status(&app, reqwest::Method::GET, "/v4/experiments", None, Some(("olga", "nope"))).await, 401);
+    // Personal API tokens: anyone logged in makes their own; they act with the owner's role.
+    let vic = ("vic", PASSWORD);
+    let res = app.client.post(app.url("/v4/auth/tokens")).basic_auth(vic.0, Some(vic.1)).json(&json!({"name": "laptop"})).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("hct_") && token.len() == 68, "{token}");
+    let with_token = |method: reqwest::Method, path: &str, header: String| app.client.request(method, app.url(path)).header("authorization", header);
+    let res = with_token(reqwest::Method::GET, "/v4/experiments", format!("Bearer {token}")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = with_token(reqwest::Method::GET, "/v4/auth/verify-token", token.clone()).send().await.unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({"authenticated": true, "user": "vic"}));
+    let res = with_token(reqwest::Method::POST, "/v4/experiments", format!("Bearer {token}")).json(&json!({"description": "d"})).send().await.unwrap();
+    assert_eq!(res.status(), 403, "a viewer's token cannot act");
+    let listed: Value = with_token(reqwest::Method::GET, "/v4/auth/tokens", format!("Bearer {token}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed["tokens"].as_array().unwrap().len(), 1);
+    assert!(listed["tokens"][0].get("token").is_none(), "the secret is shown once only");
+    assert!(listed["tokens"][0]["last_used_at"].is_string());
+    let id = created["id"].as_i64().unwrap();
+    let res = app.client.delete(app.url(&format!("/v4/auth/tokens/{id}"))).basic_auth("ana", Some(PASSWORD)).send().await.unwrap();
+    assert_eq!(res.status(), 404, "another user's token is not found");
+    let res = app.client.post(app.url("/v4/auth/tokens")).basic_auth(vic.0, Some(vic.1)).json(&json!({"name": "x", "expires_in_days": 0})).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    let res = with_token(reqwest::Method::DELETE, &format!("/v4/auth/tokens/{id}"), format!("Bearer {token}")).send().await.unwrap();
+    assert_eq!(res.status(), 204);
+    let res = with_token(reqwest::Method::GET, "/v4/experiments", format!("Bearer {token}")).send().await.unwrap();
+    assert_eq!(res.status(), 401, "revoked at once");
+    assert_eq!(with_token(reqwest::Method::GET, "/v4/experiments", "Bearer hct_forged".into()).send().await.unwrap().status(), 401);
+
     // Jobs' reports keep their own token check (401 for a missing token, not a login page).
     let res = app.client.put(app.url("/v4/experiments/a000/jobs/a000_SIM/report")).json(&json!({})).send().await.unwrap();
     assert_eq!(res.status(), 401);

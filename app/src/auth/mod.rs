@@ -3,7 +3,7 @@
 
 mod user;
 
-pub use user::{Role, UserName, UserView};
+pub use user::{Role, TokenView, UserName, UserView};
 
 #[cfg(feature = "ssr")]
 pub mod ops;

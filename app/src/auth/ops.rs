@@ -3,7 +3,7 @@
 //! itself (never lose the last admin) are here.
 
 use super::password::{self, Password};
-use super::{Role, UserName, UserView};
+use super::{Role, TokenView, UserName, UserView};
 use crate::error::HindcastError;
 use crate::experiment::ops::to_domain_error;
 use crate::store::{Store, UserRecord};
@@ -80,4 +80,83 @@ async fn keep_an_admin(store: &dyn Store, name: &UserName, new_role: Option<Role
         return Err(HindcastError::Conflict(format!("{name} is the only admin; make another user admin first.")));
     }
     Ok(())
+}
+
+/// A new personal API token: the secret (shown once, never stored) and its record.
+pub struct NewToken {
+    pub secret: String,
+    pub view: TokenView,
+}
+
+/// Creates a token acting as `owner`; `days`: its life (none: until revoked).
+pub async fn create_token(store: &dyn Store, owner: &UserName, name: &str, days: Option<u32>) -> Result<NewToken, HindcastError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(HindcastError::invalid("name", "must be 1 to 100 characters (what the token is for)"));
+    }
+    if days.is_some_and(|d| d == 0 || d > 3650) {
+        return Err(HindcastError::invalid("expires_in_days", "must be between 1 and 3650"));
+    }
+    let user = store.user(owner.as_str()).await.map_err(to_domain_error)?.ok_or_else(|| HindcastError::NotFound(format!("User {owner} not found.")))?;
+    let secret = new_token_secret()?;
+    let expires = days.map(|d| chrono::Utc::now() + chrono::TimeDelta::days(i64::from(d)));
+    let record = store.create_token(user.id, name, &token_hash(&secret), expires).await.map_err(to_domain_error)?;
+    tracing::info!(user = %owner, token = record.id, "API token created");
+    Ok(NewToken { secret, view: token_view(record) })
+}
+
+pub async fn tokens_of(store: &dyn Store, owner: &UserName) -> Result<Vec<TokenView>, HindcastError> {
+    let Some(user) = store.user(owner.as_str()).await.map_err(to_domain_error)? else { return Ok(Vec::new()) };
+    Ok(store.tokens_of(user.id).await.map_err(to_domain_error)?.into_iter().map(token_view).collect())
+}
+
+/// Revokes one of the owner's tokens (another's is "not found": ids reveal nothing).
+pub async fn revoke_token(store: &dyn Store, owner: &UserName, id: i64) -> Result<(), HindcastError> {
+    let user = store.user(owner.as_str()).await.map_err(to_domain_error)?;
+    let revoked = match user {
+        Some(user) => store.delete_token(user.id, id).await.map_err(to_domain_error)?,
+        None => false,
+    };
+    if !revoked {
+        return Err(HindcastError::NotFound(format!("Token {id} not found.")));
+    }
+    tracing::info!(user = %owner, token = id, "API token revoked");
+    Ok(())
+}
+
+/// The account a presented token acts for, if it is live.
+pub async fn user_of_token(store: &dyn Store, secret: &str) -> Result<Option<UserRecord>, HindcastError> {
+    if !secret.starts_with(TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    store.user_of_token(&token_hash(secret), chrono::Utc::now()).await.map_err(to_domain_error)
+}
+
+/// Personal tokens start with this, so they are told apart from JWTs and found by scanners.
+pub const TOKEN_PREFIX: &str = "hct_";
+
+fn new_token_secret() -> Result<String, HindcastError> {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; 32];
+    OsRng.try_fill_bytes(&mut bytes).map_err(|err| {
+        tracing::error!(error = %err, "no randomness for a token");
+        HindcastError::Internal
+    })?;
+    Ok(format!("{TOKEN_PREFIX}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+fn token_hash(secret: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn token_view(record: crate::store::TokenRecord) -> TokenView {
+    let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    TokenView {
+        id: record.id,
+        name: record.name,
+        created_at: time(record.created_at),
+        expires_at: record.expires_at.map(time),
+        last_used_at: record.last_used_at.map(time),
+    }
 }

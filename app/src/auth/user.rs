@@ -102,6 +102,20 @@ pub struct UserView {
     pub created_at: String,
 }
 
+/// A personal API token as its owner sees it (never the secret, shown only at creation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TokenView {
+    pub id: i64,
+    /// What it is for, as its owner named it.
+    pub name: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    /// To the minute.
+    pub last_used_at: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ mod workflow_impl;
 pub use postgres::PostgresStore;
 pub use runs::{AttemptRecord, JobProgress, JobReport, NewRun, RunRecord, RunStore, MAX_METRICS};
 pub use sqlite::SqliteStore;
-pub use users::{UserRecord, UserStore};
+pub use users::{TokenRecord, UserRecord, UserStore};
 pub use workflow::{
     ConfigFileRecord, GraphHandle, JobStateRecord, PreparedGraph, StoredGraph, SummaryRecord, WorkflowStore,
 };

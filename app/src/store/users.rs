@@ -15,6 +15,17 @@ pub struct UserRecord {
     pub modified_at: DateTime<Utc>,
 }
 
+/// A personal API token as stored (its hash, never the token).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
 #[async_trait]
 pub trait UserStore: Send + Sync + 'static {
     /// Stores a new account; `UserExists` if the name is taken.
@@ -33,4 +44,20 @@ pub trait UserStore: Send + Sync + 'static {
     async fn set_role(&self, name: &str, role: &str) -> Result<UserRecord, StoreError>;
 
     async fn set_password_hash(&self, name: &str, password_hash: Option<&str>) -> Result<UserRecord, StoreError>;
+
+    async fn create_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<TokenRecord, StoreError>;
+
+    /// The user a live (unexpired) token belongs to, its use recorded.
+    async fn user_of_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<UserRecord>, StoreError>;
+
+    async fn tokens_of(&self, user_id: i64) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Whether the user had that token.
+    async fn delete_token(&self, user_id: i64, token_id: i64) -> Result<bool, StoreError>;
 }

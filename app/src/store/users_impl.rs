@@ -26,6 +26,25 @@ pub fn update_password() -> String {
     format!("UPDATE users SET password_hash = $2, modified_at = $3 WHERE name = $1 RETURNING {USER_COLUMNS}")
 }
 
+const TOKEN_COLUMNS: &str = "id, user_id, name, created_at, expires_at, last_used_at";
+
+pub fn insert_token() -> String {
+    format!("INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING {TOKEN_COLUMNS}")
+}
+
+pub fn tokens_of() -> String {
+    format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id")
+}
+
+/// A live token's user and when it was last used.
+pub const LIVE_TOKEN: &str = "SELECT user_id, last_used_at FROM api_tokens WHERE token_hash = $1 \
+     AND (expires_at IS NULL OR expires_at > $2)";
+
+pub const TOKEN_USED: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1";
+
+/// How stale `last_used_at` may get: a client's every request is not worth a write.
+pub const USE_RECORDED_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
 /// `impl UserStore for $store`, which has `pool()`.
 macro_rules! impl_user_store {
     ($store:ty) => {
@@ -94,6 +113,51 @@ macro_rules! impl_user_store {
                     .fetch_optional(self.pool())
                     .await?
                     .ok_or_else(|| $crate::store::StoreError::UserNotFound(name.to_owned()))
+            }
+
+            async fn create_token(
+                &self,
+                user_id: i64,
+                name: &str,
+                token_hash: &str,
+                expires_at: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> Result<$crate::store::TokenRecord, $crate::store::StoreError> {
+                Ok(sqlx::query_as(&$crate::store::users_impl::insert_token())
+                    .bind(user_id)
+                    .bind(name)
+                    .bind(token_hash)
+                    .bind(chrono::Utc::now())
+                    .bind(expires_at)
+                    .fetch_one(self.pool())
+                    .await?)
+            }
+
+            async fn user_of_token(
+                &self,
+                token_hash: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<$crate::store::UserRecord>, $crate::store::StoreError> {
+                use $crate::store::users_impl as q;
+                let live: Option<(i64, Option<chrono::DateTime<chrono::Utc>>)> =
+                    sqlx::query_as(q::LIVE_TOKEN).bind(token_hash).bind(now).fetch_optional(self.pool()).await?;
+                let Some((user_id, last_used)) = live else { return Ok(None) };
+                if last_used.is_none_or(|at| now - at > q::USE_RECORDED_EVERY) {
+                    sqlx::query(q::TOKEN_USED).bind(token_hash).bind(now).execute(self.pool()).await?;
+                }
+                $crate::store::UserStore::user_by_id(self, user_id).await
+            }
+
+            async fn tokens_of(&self, user_id: i64) -> Result<Vec<$crate::store::TokenRecord>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(&$crate::store::users_impl::tokens_of()).bind(user_id).fetch_all(self.pool()).await?)
+            }
+
+            async fn delete_token(&self, user_id: i64, token_id: i64) -> Result<bool, $crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+                    .bind(token_id)
+                    .bind(user_id)
+                    .execute(self.pool())
+                    .await?;
+                Ok(done.rows_affected() > 0)
             }
         }
     };

@@ -8,7 +8,7 @@ use utoipa::OpenApi;
 #[openapi(
     info(title = "Hindcast API", description = "Experiments and workflows. Compatible with autosubmit-api 4.2.0 where the endpoint exists."),
     paths(
-        auth::me,
+        auth::me, auth::verify_token, auth::tokens, auth::create_token, auth::revoke_token,
         experiments::list, experiments::detail, experiments::create, experiments::update,
         workflow::config, workflow::save_config, config_upload::upload, workflow::config_file, workflow::merged_config, workflow::action, workflow::jobs,
         workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary, workflow::tree,

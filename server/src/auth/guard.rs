@@ -42,7 +42,8 @@ pub async fn guard(State(guard): State<Guard>, auth: AuthSession, mut request: R
         let next_url = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
         return Redirect::to(&format!("/login?next={}", urlencoding::encode(next_url))).into_response();
     }
-    if writes && !actor.may_act() {
+    // Everyone logged in manages their own tokens; other changes need an operator or admin.
+    if writes && !actor.may_act() && !path.starts_with("/v4/auth/") {
         return refuse(HindcastError::Forbidden(format!("{} is a viewer: viewers may read but not change anything.", actor.name)));
     }
     request.extensions_mut().insert(actor);
@@ -60,9 +61,18 @@ async fn who_acts(guard: &Guard, auth: &AuthSession, headers: &HeaderMap, peer: 
     let Some(authorization) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return Ok(Actor::anonymous());
     };
+    // `Bearer <token>`, or the bare token autosubmit-api's clients send.
+    let bearer = authorization.strip_prefix("Bearer ").unwrap_or(authorization).trim();
+    if bearer.starts_with(app::auth::ops::TOKEN_PREFIX) {
+        return match app::auth::ops::user_of_token(guard.store.as_ref(), bearer).await {
+            Ok(Some(record)) => app::auth::Role::parse(&record.role).map(|role| Actor::user(record.name, role)).map_err(refuse),
+            Ok(None) => Err(refuse(HindcastError::Unauthorized("The API token is unknown, revoked or expired.".into()))),
+            Err(err) => Err(refuse(err)),
+        };
+    }
     let Some(encoded) = authorization.strip_prefix("Basic ") else {
         return Err(refuse(HindcastError::Unauthorized(
-            "Only HTTP Basic credentials of a local account are accepted yet; API tokens are not.".into(),
+            "Send a personal API token (Bearer hct_…) or HTTP Basic credentials of a local account.".into(),
         )));
     };
     let decoded = base64::engine::general_purpose::STANDARD
