@@ -24,6 +24,27 @@ test('a page asked for before login opens after it; logout ends the session', as
   await expect(account).toContainText(`${authAdmin.name} (admin)`);
   await page.screenshot({ path: 'test-results/screens/logged-in.png' });
 
+  // The account page: a token is shown once, listed, and revoked; a wrong current password
+  // changes nothing.
+  await account.getByRole('link', { name: `${authAdmin.name} (admin)` }).click();
+  await expect(page).toHaveURL(`${base}/account`);
+  await page.getByLabel('What it is for').fill('my laptop');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = (await page.locator('#new-token code').textContent()) ?? '';
+  expect(secret).toMatch(/^hct_[0-9a-f]{64}$/);
+  await expect(page.locator('#tokens')).toContainText('my laptop');
+  const viaToken = await page.request.get(`${base}/v4/auth/verify-token`, { headers: { authorization: `Bearer ${secret}` } });
+  expect(await viaToken.json()).toEqual({ authenticated: true, user: authAdmin.name });
+  await page.screenshot({ path: 'test-results/screens/account.png', fullPage: true });
+  await page.locator('#tokens').getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByRole('status')).toHaveText('The token was revoked.');
+  await expect(page.locator('#tokens')).toHaveCount(0);
+  await page.getByLabel('Current password').fill('not it at all');
+  await page.getByLabel('New password (at least 10 characters)').fill('a brand new password');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByRole('alert')).toHaveText('current_password: is not your current password');
+  await page.goto(`${base}/experiments`);
+
   await account.getByRole('button', { name: 'Log out' }).click();
   await expect(page).toHaveURL(`${base}/login`);
   await page.goto(`${base}/experiments`);

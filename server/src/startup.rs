@@ -4,7 +4,7 @@ use crate::engine::local::LocalExecutor;
 use crate::engine::Engine;
 use crate::auth::accounts::Accounts;
 use crate::auth::guard::{self, Guard};
-use crate::auth::login;
+use crate::auth::{account, login};
 use crate::auth::sessions::Sessions;
 use crate::config::Protection;
 use crate::{api, config::Settings};
@@ -190,8 +190,15 @@ fn router(
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
         .with_state(login::LoginPage { enabled: protection != Protection::None, throttle });
+    let account_routes = Router::new()
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .with_state(context.clone());
     Router::new()
         .merge(login_routes)
+        .merge(account_routes)
         .route("/healthz", get(healthz))
         .nest("/v4", api::router(context.clone(), api::JobFiles(settings.data_dir.clone()), hub))
         .route("/api/{*server_fn}", get(server_fn_handler).post(server_fn_handler))

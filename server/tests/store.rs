@@ -219,6 +219,10 @@ async fn accounts_are_managed_and_the_last_admin_is_kept(backend: Backend) {
     let bob_now = ops::reset_password(store, &bob, password()).await.unwrap();
     assert!(bob_now.local_password);
     assert!(ops::check_password(store, "bob", "correct horse battery").await.unwrap().is_some());
+    let wrong = ops::change_password(store, &bob, "not it", Password::parse("a new password").unwrap()).await.unwrap_err();
+    assert_eq!(wrong.to_string(), "current_password: is not your current password");
+    ops::change_password(store, &bob, "correct horse battery", Password::parse("a new password").unwrap()).await.unwrap();
+    assert!(ops::check_password(store, "bob", "a new password").await.unwrap().is_some());
     let missing = UserName::parse("carol").unwrap();
     assert_eq!(ops::remove_user(store, &missing).await.unwrap_err().to_string(), "User carol not found.");
     assert!(ops::reset_password(store, &missing, password()).await.is_err());

@@ -160,3 +160,11 @@ fn token_view(record: crate::store::TokenRecord) -> TokenView {
         last_used_at: record.last_used_at.map(time),
     }
 }
+
+/// A user changing their own password: the current one must be right.
+pub async fn change_password(store: &dyn Store, name: &UserName, current: &str, new: Password) -> Result<UserView, HindcastError> {
+    if check_password(store, name.as_str(), current).await?.is_none() {
+        return Err(HindcastError::invalid("current_password", "is not your current password"));
+    }
+    reset_password(store, name, new).await
+}

@@ -43,7 +43,7 @@ pub async fn guard(State(guard): State<Guard>, auth: AuthSession, mut request: R
         return Redirect::to(&format!("/login?next={}", urlencoding::encode(next_url))).into_response();
     }
     // Everyone logged in manages their own tokens; other changes need an operator or admin.
-    if writes && !actor.may_act() && !path.starts_with("/v4/auth/") {
+    if writes && !actor.may_act() && !path.starts_with("/v4/auth/") && !path.starts_with("/account/") {
         return refuse(HindcastError::Forbidden(format!("{} is a viewer: viewers may read but not change anything.", actor.name)));
     }
     request.extensions_mut().insert(actor);

@@ -122,25 +122,35 @@ fn safe_next(next: Option<&str>) -> String {
 fn form_page(status: StatusCode, username: &str, next: &str, error: Option<&str>) -> Response {
     let error = error.map_or(String::new(), |e| format!(r#"<p class="notice notice-error" role="alert">{}</p>"#, escape(e)));
     let body = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark"><link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/pkg/hindcast.css"><title>Log in · Hindcast</title></head>
-<body><header class="topbar"><a href="/" class="brand"><span class="brand-mark" aria-hidden="true">◆</span>Hindcast</a></header>
-<main id="main" class="login-main"><h1>Log in</h1>
+        r#"<h1>Log in</h1>
 <form method="post" action="/login" class="panel form login-form">{error}
 <div class="field"><label for="username">Name</label><input id="username" name="username" autocomplete="username" required autofocus value="{username}"></div>
 <div class="field"><label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
 <input type="hidden" name="next" value="{next}">
 <button type="submit" class="button button-primary">Log in</button>
-</form></main></body></html>"#,
+</form>"#,
         username = escape(username),
         next = escape(next),
     );
-    (status, Html(body)).into_response()
+    page_shell(status, "Log in", "login-main", &body)
 }
 
-fn escape(text: &str) -> String {
+/// A server-rendered page outside the app (login, account): the app's stylesheet and top bar.
+/// `class`: the `<main>`'s (`login-main`, narrow, or `account-main`).
+pub(super) fn page_shell(status: StatusCode, title: &str, class: &str, body: &str) -> Response {
+    let html = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark"><link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/pkg/hindcast.css"><title>{title} · Hindcast</title></head>
+<body><header class="topbar"><a href="/" class="brand"><span class="brand-mark" aria-hidden="true">◆</span>Hindcast</a></header>
+<main id="main" class="{class}">{body}</main></body></html>"#,
+        title = escape(title),
+    );
+    (status, Html(html)).into_response()
+}
+
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

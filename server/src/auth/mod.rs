@@ -2,6 +2,7 @@
 //! by axum-login (`accounts`), the login and logout pages (`login`), and the guard that
 //! decides, for every request, who acts and whether they may (`guard`).
 
+pub mod account;
 pub mod accounts;
 pub mod guard;
 pub mod login;
