@@ -32,33 +32,28 @@ export default defineConfig({
     },
   },
   webServer: [
-    {
-      command: `${bin} serve`,
-      url: `${baseURL}/healthz`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      env: {
-        LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-        DATABASE_URL: process.env.DATABASE_URL ?? 'sqlite://test-results/e2e.db',
-        HINDCAST_LOCAL_USER: 'e2e',
-        PROTECTION_LEVEL: 'NONE',
-        RUST_LOG: process.env.RUST_LOG ?? 'warn',
-      },
-    },
-    {
-      // The admin is added first (on a database kept from an earlier run it already exists).
-      command: `sh -c 'printf "%s\\n" "$E2E_ADMIN_PASSWORD" | ${bin} user add ${authAdmin.name} --admin --password-stdin; exec ${bin} serve'`,
-      url: `http://127.0.0.1:${authPort}/healthz`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      env: {
-        LEPTOS_SITE_ADDR: `127.0.0.1:${authPort}`,
-        DATABASE_URL: process.env.HINDCAST_E2E_AUTH_DB ?? 'sqlite://test-results/e2e-auth.db',
-        PROTECTION_LEVEL: 'ALL',
-        SECRET_KEY: 'an end-to-end test key, longer than 32 characters',
-        E2E_ADMIN_PASSWORD: authAdmin.password,
-        RUST_LOG: process.env.RUST_LOG ?? 'warn',
-      },
-    },
+    server(port, `${bin} serve`, {
+      DATABASE_URL: process.env.DATABASE_URL ?? 'sqlite://test-results/e2e.db',
+      HINDCAST_LOCAL_USER: 'e2e',
+      PROTECTION_LEVEL: 'NONE',
+    }),
+    // The admin is added first (on a database kept from an earlier run it already exists).
+    server(authPort, `sh -c 'printf "%s\\n" "$E2E_ADMIN_PASSWORD" | ${bin} user add ${authAdmin.name} --admin --password-stdin; exec ${bin} serve'`, {
+      DATABASE_URL: process.env.HINDCAST_E2E_AUTH_DB ?? 'sqlite://test-results/e2e-auth.db',
+      PROTECTION_LEVEL: 'ALL',
+      SECRET_KEY: 'an end-to-end test key, longer than 32 characters',
+      E2E_ADMIN_PASSWORD: authAdmin.password,
+    }),
   ],
 });
+
+/** A Hindcast server on 127.0.0.1:`listen`, started by `command` with `env` added. */
+function server(listen: string, command: string, env: Record<string, string>) {
+  return {
+    command,
+    url: `http://127.0.0.1:${listen}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: { LEPTOS_SITE_ADDR: `127.0.0.1:${listen}`, RUST_LOG: process.env.RUST_LOG ?? 'warn', ...env },
+  };
+}

@@ -188,6 +188,9 @@ async fn none_lets_everyone_act_as_the_local_user(backend: Backend) {
     let res = app.client.get(app.url("/login?next=/experiments")).send().await.unwrap();
     assert_eq!((res.status().as_u16(), res.headers()["location"].to_str().unwrap()), (303, "/experiments"));
     assert_eq!(app.get_json("/v4/auth/me", 200).await, json!({"name": "tester", "role": "admin", "login": false}));
+    let res = app.client.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("no account to manage"));
 }
 
 on_both_backends!(

@@ -3,6 +3,7 @@
 //! secret is shown once, in the page that answers its creation, never in a URL.
 
 use super::login::{escape, page_shell};
+use crate::config::Protection;
 use app::actor::Actor;
 use app::auth::password::Password;
 use app::auth::{ops, UserName};
@@ -35,8 +36,13 @@ pub struct TokenForm {
     expires_in_days: String,
 }
 
-/// The logged-in user, or where to send anyone else.
-fn account_of(actor: &Actor) -> Result<UserName, Response> {
+/// The logged-in user, or where to send anyone else (a response made once per refused
+/// request: its size does not matter).
+#[allow(clippy::result_large_err)]
+fn account_of(actor: &Actor, protection: Protection) -> Result<UserName, Response> {
+    if protection == Protection::None {
+        return Err(no_account_here());
+    }
     match actor.role {
         Some(_) if actor.name != "anonymous" => UserName::parse(&actor.name).map_err(|_| no_account_here()),
         _ => Err(Redirect::to("/login?next=%2Faccount").into_response()),
@@ -48,8 +54,13 @@ fn no_account_here() -> Response {
     page_shell(StatusCode::NOT_FOUND, "Account", "account-main", "<h1>Account</h1><p class=\"panel\">This server has no login: there is no account to manage.</p>")
 }
 
-pub async fn page(State(ctx): State<AppContext>, Extension(actor): Extension<Actor>, Query(notice): Query<Notice>) -> Response {
-    let name = match account_of(&actor) {
+pub async fn page(
+    State(ctx): State<AppContext>,
+    Extension(actor): Extension<Actor>,
+    Extension(protection): Extension<Protection>,
+    Query(notice): Query<Notice>,
+) -> Response {
+    let name = match account_of(&actor, protection) {
         Ok(name) => name,
         Err(response) => return response,
     };
@@ -61,8 +72,13 @@ pub async fn page(State(ctx): State<AppContext>, Extension(actor): Extension<Act
     render(&ctx, &actor, &name, StatusCode::OK, message, None).await
 }
 
-pub async fn change_password(State(ctx): State<AppContext>, Extension(actor): Extension<Actor>, Form(form): Form<PasswordForm>) -> Response {
-    let name = match account_of(&actor) {
+pub async fn change_password(
+    State(ctx): State<AppContext>,
+    Extension(actor): Extension<Actor>,
+    Extension(protection): Extension<Protection>,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let name = match account_of(&actor, protection) {
         Ok(name) => name,
         Err(response) => return response,
     };
@@ -76,8 +92,13 @@ pub async fn change_password(State(ctx): State<AppContext>, Extension(actor): Ex
     }
 }
 
-pub async fn create_token(State(ctx): State<AppContext>, Extension(actor): Extension<Actor>, Form(form): Form<TokenForm>) -> Response {
-    let name = match account_of(&actor) {
+pub async fn create_token(
+    State(ctx): State<AppContext>,
+    Extension(actor): Extension<Actor>,
+    Extension(protection): Extension<Protection>,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    let name = match account_of(&actor, protection) {
         Ok(name) => name,
         Err(response) => return response,
     };
@@ -95,8 +116,13 @@ pub async fn create_token(State(ctx): State<AppContext>, Extension(actor): Exten
     }
 }
 
-pub async fn revoke_token(State(ctx): State<AppContext>, Extension(actor): Extension<Actor>, Path(id): Path<String>) -> Response {
-    let name = match account_of(&actor) {
+pub async fn revoke_token(
+    State(ctx): State<AppContext>,
+    Extension(actor): Extension<Actor>,
+    Extension(protection): Extension<Protection>,
+    Path(id): Path<String>,
+) -> Response {
+    let name = match account_of(&actor, protection) {
         Ok(name) => name,
         Err(response) => return response,
     };

@@ -10,11 +10,11 @@ use app::actor::Actor;
 use app::error::HindcastError;
 use app::store::SharedStore;
 use axum::extract::{ConnectInfo, Request, State};
-use std::net::{IpAddr, SocketAddr};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
+use std::net::{IpAddr, SocketAddr};
 
 #[derive(Clone)]
 pub struct Guard {

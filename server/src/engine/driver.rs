@@ -407,7 +407,7 @@ impl<'a> Driver<'a> {
                 }
             }
             JobEvent::Finished { key, exit_code, at, reason } => {
-                if !self.running.get(&key.number).is_some_and(|r| r.attempt == key.attempt) {
+                if self.running.get(&key.number).is_none_or(|r| r.attempt != key.attempt) {
                     return;
                 }
                 self.running.remove(&key.number); // frees the machine slot
