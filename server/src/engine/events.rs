@@ -1,5 +1,5 @@
 //! The event hub behind `GET /v4/experiments/{expid}/events`: each experiment's live events,
-//! numbered and kept (the last `KEPT` of them) so a client that reconnects with
+//! numbered and kept (the last `KEPT` of them, at most `KEPT_BYTES`) so a client that reconnects with
 //! `Last-Event-ID` gets what it missed. Ids carry this process's start (`<epoch>-<n>`): an id
 //! from before a restart, or older than what is kept, answers a `reset` (reload everything).
 
@@ -10,6 +10,9 @@ use tokio::sync::broadcast;
 
 /// Events kept per experiment for clients that reconnect.
 const KEPT: usize = 4096;
+/// Their encoded size at most, per experiment: a 10k-job status change is one large event,
+/// and a few thousand of those would otherwise hold gigabytes.
+const KEPT_BYTES: usize = 16 * 1024 * 1024;
 /// Events a slow subscriber may fall behind before it is told to reset.
 const BACKLOG: usize = 1024;
 
@@ -24,6 +27,8 @@ pub struct StoredEvent {
 struct Channel {
     next: u64,
     kept: VecDeque<Arc<StoredEvent>>,
+    /// The encoded size of `kept`.
+    kept_bytes: usize,
     sender: broadcast::Sender<Arc<StoredEvent>>,
 }
 
@@ -66,9 +71,12 @@ impl EventHub {
             kind: event.kind(),
             data,
         });
-        if channel.kept.len() == KEPT {
-            channel.kept.pop_front();
+        while channel.kept.len() >= KEPT || (!channel.kept.is_empty() && channel.kept_bytes + stored.data.len() > KEPT_BYTES) {
+            if let Some(old) = channel.kept.pop_front() {
+                channel.kept_bytes -= old.data.len();
+            }
         }
+        channel.kept_bytes += stored.data.len();
         channel.kept.push_back(Arc::clone(&stored));
         // No subscriber is not an error: the event is kept for those who reconnect.
         let _ = channel.sender.send(stored);
@@ -104,7 +112,7 @@ impl EventHub {
 }
 
 fn new_channel() -> Channel {
-    Channel { next: 0, kept: VecDeque::new(), sender: broadcast::channel(BACKLOG).0 }
+    Channel { next: 0, kept: VecDeque::new(), kept_bytes: 0, sender: broadcast::channel(BACKLOG).0 }
 }
 
 #[cfg(test)]
@@ -143,5 +151,25 @@ mod tests {
             hub.publish(1, &graph(v));
         }
         assert!(hub.subscribe(1, Some(&start)).reset);
+    }
+
+    #[test]
+    fn what_is_kept_is_bounded_by_size_too() {
+        let hub = EventHub::default();
+        // One status change of 20k jobs: about 1 MB encoded.
+        let jobs = (0..20_000)
+            .map(|i| app::runs::live::JobChange { name: format!("a000_20000101_fc0_{i}_SIM"), status: app::workflow::JobStatus::Ready })
+            .collect();
+        let big = LiveEvent::Jobs { jobs };
+        let start = hub.current_id(1);
+        for _ in 0..40 {
+            hub.publish(1, &big);
+        }
+        let channels = hub.channels.lock().unwrap();
+        let channel = &channels[&1];
+        assert!(channel.kept_bytes <= KEPT_BYTES && channel.kept.len() < 40, "{} events, {} bytes", channel.kept.len(), channel.kept_bytes);
+        assert_eq!(channel.kept_bytes, channel.kept.iter().map(|e| e.data.len()).sum::<usize>());
+        drop(channels);
+        assert!(hub.subscribe(1, Some(&start)).reset, "what was dropped for size is a reset");
     }
 }
