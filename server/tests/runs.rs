@@ -474,3 +474,36 @@ on_both_backends!(
     stop_kills_the_running_jobs_with_their_children_and_cancels_the_queue,
     partial_runs_follow_their_mode_and_bad_input_changes_nothing,
 );
+
+/// A report with a token nobody was given is refused without making the engine write its
+/// pending batch (a stranger could otherwise force a write per request).
+#[tokio::test]
+async fn a_guessed_report_token_forces_no_write() {
+    use app::runs::engine::RunEngine;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    #[derive(Default)]
+    struct CountingEngine(AtomicUsize);
+    #[async_trait::async_trait]
+    impl RunEngine for CountingEngine {
+        fn wake(&self, _: i64) {}
+        async fn stop(&self, _: i64, _: Option<i64>, _: &str) -> bool {
+            false
+        }
+        async fn flush(&self, _: i64) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        fn publish(&self, _: i64, _: app::runs::live::LiveEvent) {}
+        fn holds_unwritten_token(&self, _: &str) -> bool {
+            false
+        }
+    }
+    let db = support::fresh_database(Backend::Sqlite).await;
+    let store = app::store::connect(&db.url).await.unwrap();
+    let new = app::experiment::NewExperiment::parse("d", None, None, None, None).unwrap();
+    let expid = app::experiment::Expid::parse(&store.create_experiment(&new, "ana", "v").await.unwrap().expid).unwrap();
+    let engine = CountingEngine::default();
+    let request = app::runs::ReportRequest { progress: Some(10.0), ..Default::default() };
+    let refused = app::runs::ops::report(store.as_ref(), &engine, &expid, "a000_SIM", Some("guessed"), &request).await.unwrap_err();
+    assert!(refused.to_string().contains("not that of a running attempt"), "{refused}");
+    assert_eq!(engine.0.load(Ordering::SeqCst), 0);
+}

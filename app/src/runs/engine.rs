@@ -22,4 +22,8 @@ pub trait RunEngine: Send + Sync + 'static {
 
     /// Tells the experiment's live subscribers (pages, API clients) what changed.
     fn publish(&self, experiment_id: i64, event: LiveEvent);
+
+    /// Whether a job token (its hash) belongs to an attempt the engine holds in memory and
+    /// has not written yet.
+    fn holds_unwritten_token(&self, token_hash: &str) -> bool;
 }

@@ -280,8 +280,9 @@ pub async fn report(
     let report = JobReport { progress: request.progress, message: request.message.clone(), metrics };
     let hash = token_hash(token);
     let mut recorded = store.record_report(experiment_id, job_name, &hash, &report).await.map_err(to_domain_error)?;
-    if recorded.is_none() {
-        // A job may report before the engine's next batch has written its attempt.
+    if recorded.is_none() && live.holds_unwritten_token(&hash) {
+        // A job may report before the engine's next batch has written its attempt. Only then
+        // is a write forced: a stranger's guessed token costs one read, not a write.
         live.flush(experiment_id).await;
         recorded = store.record_report(experiment_id, job_name, &hash, &report).await.map_err(to_domain_error)?;
     }

@@ -45,6 +45,9 @@ pub struct Shared {
     pub data_dir: std::path::PathBuf,
     pub api_url: String,
     pub hub: Arc<super::events::EventHub>,
+    /// Hashes of the job tokens whose attempts are not written yet: a report bearing one of
+    /// these is worth a flush, any other unknown token is refused at once.
+    pub unwritten_tokens: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// How a run ended.
@@ -537,6 +540,9 @@ impl<'a> Driver<'a> {
 
     /// Records a new attempt, as submitted (or failed before it could be).
     fn record_attempt(&mut self, key: AttemptKey, status: JobStatus, at: DateTime<Utc>, reason: Option<String>, token_hash: Option<String>) {
+        if let Some(hash) = &token_hash {
+            self.shared.unwritten_tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(hash.clone());
+        }
         let record = AttemptRecord {
             run_id: self.run.id,
             job_name: self.graph.job(key.number).name().to_owned(),
@@ -599,6 +605,10 @@ impl<'a> Driver<'a> {
         let written = self.shared.store.record_progress(self.run.experiment_id, &jobs, &attempts).await;
         if written.is_ok() {
             self.shared.hub.publish(self.run.experiment_id, &LiveEvent::Jobs { jobs: changes });
+            let mut unwritten = self.shared.unwritten_tokens.lock().unwrap_or_else(|e| e.into_inner());
+            for hash in attempts.iter().filter_map(|a| a.token_hash.as_ref()) {
+                unwritten.remove(hash);
+            }
         }
         if let Err(err) = written {
             tracing::error!(run = self.run.id, error = %err, "job progress could not be written; retrying");

@@ -16,7 +16,7 @@ use app::store::SharedStore;
 use async_trait::async_trait;
 use driver::{Control, Shared};
 use executor::Executor;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -44,6 +44,7 @@ impl Engine {
                 data_dir,
                 api_url,
                 hub: Arc::new(EventHub::default()),
+                unwritten_tokens: Mutex::new(HashSet::new()),
             },
             active: Mutex::new(HashMap::new()),
         }))
@@ -205,5 +206,9 @@ impl RunEngine for Engine {
 
     fn publish(&self, experiment_id: i64, event: LiveEvent) {
         self.0.shared.hub.publish(experiment_id, &event);
+    }
+
+    fn holds_unwritten_token(&self, token_hash: &str) -> bool {
+        self.0.shared.unwritten_tokens.lock().unwrap_or_else(|e| e.into_inner()).contains(token_hash)
     }
 }
