@@ -10,8 +10,10 @@ cargo leptos build --release >/dev/null 2>&1
 
 tmp="$(mktemp -d)"
 port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+# No login unless the caller asks (the figures are the views' own; the session layer and the
+# guard still run on every request).
 DATABASE_URL="sqlite://$tmp/bench.db" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$CARGO_TARGET_DIR/site" \
-  RUST_LOG=warn "$CARGO_TARGET_DIR/release/hindcast" serve &
+  PROTECTION_LEVEL="${PROTECTION_LEVEL:-NONE}" HINDCAST_DEV=true RUST_LOG=warn "$CARGO_TARGET_DIR/release/hindcast" serve &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
