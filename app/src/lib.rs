@@ -3,6 +3,7 @@
 //! Hindcast's application crate: shared types, the domain, server functions and the pages.
 //! Everything that touches the database or the file system is behind the `ssr` feature.
 
+pub mod access;
 pub mod actor;
 pub mod auth;
 pub mod codec;

@@ -189,7 +189,7 @@ fn router(
     let login_routes = Router::new()
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
-        .with_state(login::LoginPage { enabled: protection != Protection::None, throttle });
+        .with_state(login::LoginPage { enabled: protection != Protection::None, throttle, store: context.store.clone() });
     let account_routes = Router::new()
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))

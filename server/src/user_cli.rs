@@ -52,16 +52,19 @@ enum UserCommand {
 
 /// Runs the command against the store; the text to print, or the error for standard error.
 pub async fn main(args: UserArgs, store: &dyn Store) -> Result<String, HindcastError> {
+    // Whoever can reach the database is its administrator; the audit log names them.
+    let os_user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let actor = &app::actor::Actor::local(format!("cli:{os_user}"));
     match args.command {
         UserCommand::Add { name, role, admin, password_stdin } => {
             let name = UserName::parse(&name)?;
             let role = if admin { Role::Admin } else { Role::parse(&role)? };
             let password = if password_stdin { Some(read_password()?) } else { None };
-            let user = ops::add_user(store, &name, role, password).await?;
+            let user = ops::add_user(store, actor, &name, role, password).await?;
             Ok(format!("created {} ({})", user.name, user.role))
         }
         UserCommand::List { json } => {
-            let users = ops::list_users(store).await?;
+            let users = ops::list_users(store, actor).await?;
             if json {
                 return serde_json::to_string_pretty(&users).map_err(|_| HindcastError::Internal);
             }
@@ -74,16 +77,16 @@ pub async fn main(args: UserArgs, store: &dyn Store) -> Result<String, HindcastE
         }
         UserCommand::Remove { name } => {
             let name = UserName::parse(&name)?;
-            ops::remove_user(store, &name).await?;
+            ops::remove_user(store, actor, &name).await?;
             Ok(format!("removed {name}"))
         }
         UserCommand::SetRole { name, role } => {
-            let user = ops::set_role(store, &UserName::parse(&name)?, Role::parse(&role)?).await?;
+            let user = ops::set_role(store, actor, &UserName::parse(&name)?, Role::parse(&role)?).await?;
             Ok(format!("{} is now {}", user.name, user.role))
         }
         UserCommand::ResetPassword { name, .. } => {
             let name = UserName::parse(&name)?;
-            let user = ops::reset_password(store, &name, read_password()?).await?;
+            let user = ops::reset_password(store, actor, &name, read_password()?).await?;
             Ok(format!("new password set for {}", user.name))
         }
     }

@@ -16,7 +16,7 @@ async fn app_with(backend: Backend, level: &str) -> TestApp {
     let app = spawn_app_with(backend, &[("PROTECTION_LEVEL", level), ("SECRET_KEY", KEY)]).await;
     for (name, role) in [("ana", Role::Admin), ("vic", Role::Viewer), ("olga", Role::Operator)] {
         let password = Password::parse(PASSWORD).unwrap();
-        ops::add_user(app.store.as_ref(), &UserName::parse(name).unwrap(), role, Some(password)).await.unwrap();
+        ops::add_user(app.store.as_ref(), &app::actor::Actor::local("test"), &UserName::parse(name).unwrap(), role, Some(password)).await.unwrap();
     }
     app
 }

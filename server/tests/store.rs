@@ -196,12 +196,13 @@ async fn accounts_are_managed_and_the_last_admin_is_kept(backend: Backend) {
     let store = store.as_ref();
     let (alice, bob) = (UserName::parse("Alice").unwrap(), UserName::parse("bob").unwrap());
     let password = || Password::parse("correct horse battery").unwrap();
-    let created = ops::add_user(store, &alice, Role::Admin, Some(password())).await.unwrap();
+    let cli = &app::actor::Actor::local("cli:test");
+    let created = ops::add_user(store, cli, &alice, Role::Admin, Some(password())).await.unwrap();
     assert_eq!((created.name.as_str(), created.role, created.local_password), ("alice", Role::Admin, true));
-    ops::add_user(store, &bob, Role::Viewer, None).await.unwrap();
-    let again = ops::add_user(store, &bob, Role::Admin, None).await.unwrap_err();
+    ops::add_user(store, cli, &bob, Role::Viewer, None).await.unwrap();
+    let again = ops::add_user(store, cli, &bob, Role::Admin, None).await.unwrap_err();
     assert_eq!(again.to_string(), "User bob already exists.");
-    let names: Vec<String> = ops::list_users(store).await.unwrap().into_iter().map(|u| u.name).collect();
+    let names: Vec<String> = ops::list_users(store, cli).await.unwrap().into_iter().map(|u| u.name).collect();
     assert_eq!(names, ["alice", "bob"]);
 
     assert_eq!(ops::check_password(store, "ALICE", "correct horse battery").await.unwrap().unwrap().name, "alice");
@@ -210,22 +211,22 @@ async fn accounts_are_managed_and_the_last_admin_is_kept(backend: Backend) {
     assert!(ops::check_password(store, "nobody", "correct horse battery").await.unwrap().is_none());
     assert!(ops::check_password(store, "not a name!", "x").await.unwrap().is_none());
 
-    let refused = ops::set_role(store, &alice, Role::Operator).await.unwrap_err();
+    let refused = ops::set_role(store, cli, &alice, Role::Operator).await.unwrap_err();
     assert!(refused.to_string().contains("only admin"), "{refused}");
-    assert!(ops::remove_user(store, &alice).await.is_err());
-    assert_eq!(ops::set_role(store, &bob, Role::Admin).await.unwrap().role, Role::Admin);
-    ops::remove_user(store, &alice).await.unwrap();
+    assert!(ops::remove_user(store, cli, &alice).await.is_err());
+    assert_eq!(ops::set_role(store, cli, &bob, Role::Admin).await.unwrap().role, Role::Admin);
+    ops::remove_user(store, cli, &alice).await.unwrap();
     assert!(ops::check_password(store, "alice", "correct horse battery").await.unwrap().is_none());
-    let bob_now = ops::reset_password(store, &bob, password()).await.unwrap();
+    let bob_now = ops::reset_password(store, cli, &bob, password()).await.unwrap();
     assert!(bob_now.local_password);
     assert!(ops::check_password(store, "bob", "correct horse battery").await.unwrap().is_some());
-    let wrong = ops::change_password(store, &bob, "not it", Password::parse("a new password").unwrap()).await.unwrap_err();
+    let wrong = ops::change_password(store, &app::actor::Actor::user("bob", Role::Admin), "not it", Password::parse("a new password").unwrap()).await.unwrap_err();
     assert_eq!(wrong.to_string(), "current_password: is not your current password");
-    ops::change_password(store, &bob, "correct horse battery", Password::parse("a new password").unwrap()).await.unwrap();
+    ops::change_password(store, &app::actor::Actor::user("bob", Role::Admin), "correct horse battery", Password::parse("a new password").unwrap()).await.unwrap();
     assert!(ops::check_password(store, "bob", "a new password").await.unwrap().is_some());
     let missing = UserName::parse("carol").unwrap();
-    assert_eq!(ops::remove_user(store, &missing).await.unwrap_err().to_string(), "User carol not found.");
-    assert!(ops::reset_password(store, &missing, password()).await.is_err());
+    assert_eq!(ops::remove_user(store, cli, &missing).await.unwrap_err().to_string(), "User carol not found.");
+    assert!(ops::reset_password(store, cli, &missing, password()).await.is_err());
 }
 
 on_both_backends!(

@@ -1,9 +1,12 @@
-//! Account management, once for every caller (the `hindcast user` CLI now; the admin pages
-//! and API next). Callers decide who may call these; the rules that protect the installation
-//! itself (never lose the last admin) are here.
+//! Account management, once for every caller (the `hindcast user` CLI, the admin pages, the
+//! account page and the API). Who may call what is checked here: accounts are managed by
+//! admins, tokens and passwords by their owner (and tokens by admins too); the installation
+//! never loses its last admin; every change goes to the audit log.
 
 use super::password::{self, Password};
 use super::{Role, TokenView, UserName, UserView};
+use crate::access::audit::{self, Entry};
+use crate::actor::Actor;
 use crate::error::HindcastError;
 use crate::experiment::ops::to_domain_error;
 use crate::store::{Store, UserRecord};
@@ -19,41 +22,78 @@ fn view(record: UserRecord) -> Result<UserView, HindcastError> {
 
 /// Creates an account; with a password it can log in locally, without one only through an
 /// external provider.
-pub async fn add_user(store: &dyn Store, name: &UserName, role: Role, password: Option<Password>) -> Result<UserView, HindcastError> {
+pub async fn add_user(
+    store: &dyn Store,
+    actor: &Actor,
+    name: &UserName,
+    role: Role,
+    password: Option<Password>,
+) -> Result<UserView, HindcastError> {
+    require_admin(actor)?;
     let hash = match password {
         Some(p) => Some(password::hash(p).await?),
         None => None,
     };
     let record = store.create_user(name.as_str(), role.as_str(), hash.as_deref()).await.map_err(to_domain_error)?;
     tracing::info!(user = %name, %role, "account created");
+    let how = if record.password_hash.is_some() { "local password" } else { "external login" };
+    audit::record(store, Entry::new(actor, "user.add", name.as_str()).after(format!("{role}, {how}"))).await;
     view(record)
 }
 
-pub async fn list_users(store: &dyn Store) -> Result<Vec<UserView>, HindcastError> {
+pub async fn list_users(store: &dyn Store, actor: &Actor) -> Result<Vec<UserView>, HindcastError> {
+    require_admin(actor)?;
     store.users().await.map_err(to_domain_error)?.into_iter().map(view).collect()
 }
 
 /// Removes an account, unless it is the last admin.
-pub async fn remove_user(store: &dyn Store, name: &UserName) -> Result<(), HindcastError> {
-    keep_an_admin(store, name, None).await?;
+pub async fn remove_user(store: &dyn Store, actor: &Actor, name: &UserName) -> Result<(), HindcastError> {
+    require_admin(actor)?;
+    let role = keep_an_admin(store, name, None).await?;
     store.delete_user(name.as_str()).await.map_err(to_domain_error)?;
     tracing::info!(user = %name, "account removed");
+    audit::record(store, Entry::new(actor, "user.remove", name.as_str()).change(role, "removed")).await;
     Ok(())
 }
 
 /// Changes an account's role, unless that would leave no admin.
-pub async fn set_role(store: &dyn Store, name: &UserName, role: Role) -> Result<UserView, HindcastError> {
-    keep_an_admin(store, name, Some(role)).await?;
+pub async fn set_role(store: &dyn Store, actor: &Actor, name: &UserName, role: Role) -> Result<UserView, HindcastError> {
+    require_admin(actor)?;
+    let before = keep_an_admin(store, name, Some(role)).await?;
     let record = store.set_role(name.as_str(), role.as_str()).await.map_err(to_domain_error)?;
     tracing::info!(user = %name, %role, "role changed");
+    audit::record(store, Entry::new(actor, "user.role", name.as_str()).change(before, role.as_str())).await;
     view(record)
 }
 
-pub async fn reset_password(store: &dyn Store, name: &UserName, password: Password) -> Result<UserView, HindcastError> {
+pub async fn reset_password(store: &dyn Store, actor: &Actor, name: &UserName, password: Password) -> Result<UserView, HindcastError> {
+    require_admin(actor)?;
+    let record = store_password(store, name, password).await?;
+    audit::record(store, Entry::new(actor, "user.password_reset", name.as_str())).await;
+    view(record)
+}
+
+async fn store_password(store: &dyn Store, name: &UserName, password: Password) -> Result<UserRecord, HindcastError> {
     let hash = password::hash(password).await?;
     let record = store.set_password_hash(name.as_str(), Some(&hash)).await.map_err(to_domain_error)?;
-    tracing::info!(user = %name, "password reset");
-    view(record)
+    tracing::info!(user = %name, "password set");
+    Ok(record)
+}
+
+fn require_admin(actor: &Actor) -> Result<(), HindcastError> {
+    match actor.role {
+        Some(Role::Admin) => Ok(()),
+        None => Err(HindcastError::Unauthorized("Log in first: managing accounts needs an admin account.".into())),
+        Some(_) => Err(HindcastError::Forbidden(format!("{} is not an admin: only admins manage accounts.", actor.name))),
+    }
+}
+
+/// Whether `actor` may see and revoke `owner`'s tokens: their own, or anyone's for admins.
+fn require_self_or_admin(actor: &Actor, owner: &UserName) -> Result<(), HindcastError> {
+    if actor.name == owner.as_str() && actor.role.is_some() {
+        return Ok(());
+    }
+    require_admin(actor).map_err(|_| HindcastError::Forbidden(format!("Only {owner} or an admin may manage {owner}'s tokens.")))
 }
 
 /// The account, if `candidate` is its local password. Unknown names cost as much time as
@@ -69,7 +109,8 @@ pub async fn check_password(store: &dyn Store, name: &str, candidate: &str) -> R
 }
 
 /// Refuses to remove or demote the last admin: nobody could manage accounts afterwards.
-async fn keep_an_admin(store: &dyn Store, name: &UserName, new_role: Option<Role>) -> Result<(), HindcastError> {
+/// Answers the account's current role.
+async fn keep_an_admin(store: &dyn Store, name: &UserName, new_role: Option<Role>) -> Result<String, HindcastError> {
     let users = store.users().await.map_err(to_domain_error)?;
     let Some(target) = users.iter().find(|u| u.name == name.as_str()) else {
         return Err(HindcastError::NotFound(format!("User {name} not found.")));
@@ -79,7 +120,7 @@ async fn keep_an_admin(store: &dyn Store, name: &UserName, new_role: Option<Role
     if loses_admin && admins == 1 {
         return Err(HindcastError::Conflict(format!("{name} is the only admin; make another user admin first.")));
     }
-    Ok(())
+    Ok(target.role.clone())
 }
 
 /// A new personal API token: the secret (shown once, never stored) and its record.
@@ -88,8 +129,12 @@ pub struct NewToken {
     pub view: TokenView,
 }
 
-/// Creates a token acting as `owner`; `days`: its life (none: until revoked).
-pub async fn create_token(store: &dyn Store, owner: &UserName, name: &str, days: Option<u32>) -> Result<NewToken, HindcastError> {
+/// Creates a token acting as `actor`, for themselves only (a token for someone else would let
+/// an admin act in their name); `days`: its life (none: until revoked).
+pub async fn create_token(store: &dyn Store, actor: &Actor, name: &str, days: Option<u32>) -> Result<NewToken, HindcastError> {
+    let owner = &UserName::parse(&actor.name).ok().filter(|_| actor.role.is_some()).ok_or_else(|| {
+        HindcastError::Forbidden("API tokens belong to accounts: log in with one to create a token.".into())
+    })?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(HindcastError::invalid("name", "must be 1 to 100 characters (what the token is for)"));
@@ -102,16 +147,19 @@ pub async fn create_token(store: &dyn Store, owner: &UserName, name: &str, days:
     let expires = days.map(|d| chrono::Utc::now() + chrono::TimeDelta::days(i64::from(d)));
     let record = store.create_token(user.id, name, &token_hash(&secret), expires).await.map_err(to_domain_error)?;
     tracing::info!(user = %owner, token = record.id, "API token created");
+    audit::record(store, Entry::new(actor, "token.create", format!("token {} of {owner}", record.id)).after(name)).await;
     Ok(NewToken { secret, view: token_view(record) })
 }
 
-pub async fn tokens_of(store: &dyn Store, owner: &UserName) -> Result<Vec<TokenView>, HindcastError> {
+pub async fn tokens_of(store: &dyn Store, actor: &Actor, owner: &UserName) -> Result<Vec<TokenView>, HindcastError> {
+    require_self_or_admin(actor, owner)?;
     let Some(user) = store.user(owner.as_str()).await.map_err(to_domain_error)? else { return Ok(Vec::new()) };
     Ok(store.tokens_of(user.id).await.map_err(to_domain_error)?.into_iter().map(token_view).collect())
 }
 
 /// Revokes one of the owner's tokens (another's is "not found": ids reveal nothing).
-pub async fn revoke_token(store: &dyn Store, owner: &UserName, id: i64) -> Result<(), HindcastError> {
+pub async fn revoke_token(store: &dyn Store, actor: &Actor, owner: &UserName, id: i64) -> Result<(), HindcastError> {
+    require_self_or_admin(actor, owner)?;
     let user = store.user(owner.as_str()).await.map_err(to_domain_error)?;
     let revoked = match user {
         Some(user) => store.delete_token(user.id, id).await.map_err(to_domain_error)?,
@@ -121,6 +169,7 @@ pub async fn revoke_token(store: &dyn Store, owner: &UserName, id: i64) -> Resul
         return Err(HindcastError::NotFound(format!("Token {id} not found.")));
     }
     tracing::info!(user = %owner, token = id, "API token revoked");
+    audit::record(store, Entry::new(actor, "token.revoke", format!("token {id} of {owner}"))).await;
     Ok(())
 }
 
@@ -162,9 +211,14 @@ fn token_view(record: crate::store::TokenRecord) -> TokenView {
 }
 
 /// A user changing their own password: the current one must be right.
-pub async fn change_password(store: &dyn Store, name: &UserName, current: &str, new: Password) -> Result<UserView, HindcastError> {
+pub async fn change_password(store: &dyn Store, actor: &Actor, current: &str, new: Password) -> Result<UserView, HindcastError> {
+    let name = &UserName::parse(&actor.name).ok().filter(|_| actor.role.is_some()).ok_or_else(|| {
+        HindcastError::Forbidden("Only an account has a password to change.".into())
+    })?;
     if check_password(store, name.as_str(), current).await?.is_none() {
         return Err(HindcastError::invalid("current_password", "is not your current password"));
     }
-    reset_password(store, name, new).await
+    let record = store_password(store, name, new).await?;
+    audit::record(store, Entry::new(actor, "user.password_change", name.as_str())).await;
+    view(record)
 }

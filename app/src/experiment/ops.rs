@@ -5,23 +5,30 @@ use super::{
     Description, Experiment, ExperimentKind, ExperimentPage, Expid, ListQuery, NewExperiment,
     Pagination,
 };
+use crate::access::audit::{self, Entry};
+use crate::access::{ops::authorize, Need};
 use crate::actor::Actor;
 use crate::error::HindcastError;
-use crate::store::{ExperimentRecord, ExperimentStore, StoreError};
+use crate::store::{ExperimentRecord, ExperimentStore, Store, StoreError};
 
 /// The version recorded on experiments this build creates.
 pub const HINDCAST_VERSION: &str = concat!("hindcast ", env!("CARGO_PKG_VERSION"));
 
-pub async fn create(
-    store: &dyn ExperimentStore,
-    actor: &Actor,
-    new: NewExperiment,
-) -> Result<Experiment, HindcastError> {
+/// Creates an experiment owned by `actor`, who must be an operator or an admin.
+pub async fn create(store: &dyn Store, actor: &Actor, new: NewExperiment) -> Result<Experiment, HindcastError> {
+    if !actor.may_act() {
+        return Err(match actor.role {
+            None => HindcastError::Unauthorized("Log in first: creating an experiment needs an account.".into()),
+            Some(_) => HindcastError::Forbidden(format!("{} is a viewer: viewers may read but not create experiments.", actor.name)),
+        });
+    }
     let record = store
         .create_experiment(&new, &actor.name, HINDCAST_VERSION)
         .await
         .map_err(to_domain_error)?;
     tracing::info!(expid = %record.expid, actor = %actor.name, "experiment created");
+    let entry = Entry::new(actor, "experiment.create", record.expid.as_str()).after(record.description.as_str());
+    audit::record(store, entry).await;
     Ok(to_experiment(record))
 }
 
@@ -40,16 +47,19 @@ pub async fn list(store: &dyn ExperimentStore, query: &ListQuery) -> Result<Expe
 }
 
 pub async fn update_description(
-    store: &dyn ExperimentStore,
+    store: &dyn Store,
     actor: &Actor,
     expid: &Expid,
     description: Description,
 ) -> Result<Experiment, HindcastError> {
+    let before = authorize(store, actor, expid, Need::Act).await?;
     let record = store
         .update_description(expid, description.as_str())
         .await
         .map_err(to_domain_error)?;
     tracing::info!(%expid, actor = %actor.name, "experiment description changed");
+    let entry = Entry::new(actor, "experiment.describe", expid.as_str()).on(expid).change(before.description, record.description.as_str());
+    audit::record(store, entry).await;
     Ok(to_experiment(record))
 }
 

@@ -5,6 +5,8 @@ use super::engine::RunEngine;
 use super::live::LiveEvent;
 use super::plan::{plan, Plan};
 use super::{AttemptView, JobExtras, ReportRequest, RunMode, RunRequest, RunStatus, RunView};
+use crate::access::audit::{self, Entry};
+use crate::access::{ops::authorize, Need};
 use crate::actor::Actor;
 use crate::error::HindcastError;
 use crate::experiment::ops::to_domain_error;
@@ -37,6 +39,7 @@ pub async fn start_run(
     expid: &Expid,
     request: &RunRequest,
 ) -> Result<RunView, HindcastError> {
+    authorize(store, actor, expid, Need::Act).await?;
     let handle = store.graph(expid).await.map_err(to_domain_error)?;
     let graph = &handle.graph;
     if graph.is_empty() {
@@ -78,6 +81,9 @@ pub async fn start_run(
     let record = store.create_run(expid, &new, request.queue).await.map_err(to_domain_error)?;
     tracing::info!(%expid, run = record.id, mode = %new.mode, jobs = planned.scope.len(), actor = %actor.name, "run queued");
     let view = to_view(record);
+    let what = format!("{}: {} job(s), mode {}{}", view.status.as_str(), planned.scope.len(), new.mode, if request.force { ", forced" } else { "" });
+    let target = format!("run {}: {}", view.id, audit::list(request.jobs.iter().map(String::as_str)));
+    audit::record(store, Entry::new(actor, "run.start", target.trim_end_matches(": ")).on(expid).after(what)).await;
     engine.publish(handle.experiment_id, LiveEvent::Run { run: view.clone() });
     engine.wake(handle.experiment_id);
     Ok(view)
@@ -102,7 +108,7 @@ pub struct StopOutcome {
 /// Stops the experiment: the running run's jobs are killed and the queued runs cancelled.
 pub async fn stop(store: &dyn Store, engine: &dyn RunEngine, actor: &Actor, expid: &Expid) -> Result<StopOutcome, HindcastError> {
     // The experiment's row, not its graph: a graph not in memory would be decoded for nothing.
-    let experiment_id = store.experiment(expid).await.map_err(to_domain_error)?.id;
+    let experiment_id = authorize(store, actor, expid, Need::Act).await?.id;
     let mut cancelled_queued = Vec::new();
     let active: Vec<RunRecord> = store.runs(expid, RUN_LIST_LIMIT).await.map_err(to_domain_error)?;
     let message = format!("stopped by {}", actor.name);
@@ -117,6 +123,8 @@ pub async fn stop(store: &dyn Store, engine: &dyn RunEngine, actor: &Actor, expi
     let running = active.iter().find(|r| r.status == RunStatus::Running.as_str()).map(|r| r.id);
     let stopped = engine.stop(experiment_id, None, &actor.name).await;
     tracing::info!(%expid, actor = %actor.name, ?running, queued = cancelled_queued.len(), "experiment stopped");
+    let what = format!("running run: {}; queued runs cancelled: {}", running.map_or("none".into(), |id| id.to_string()), cancelled_queued.len());
+    audit::record(store, Entry::new(actor, "experiment.stop", expid.as_str()).on(expid).after(what)).await;
     Ok(StopOutcome { stopped_run: running.filter(|_| stopped), cancelled_queued })
 }
 
@@ -128,6 +136,7 @@ pub async fn cancel_run(
     expid: &Expid,
     run_id: i64,
 ) -> Result<RunView, HindcastError> {
+    authorize(store, actor, expid, Need::Act).await?;
     let run = store.run(expid, run_id).await.map_err(to_domain_error)?;
     match RunStatus::parse(&run.status) {
         Some(RunStatus::Queued) => {
@@ -142,6 +151,7 @@ pub async fn cancel_run(
         _ => return Err(HindcastError::Conflict(format!("Run {run_id} has already ended ({}).", run.status))),
     }
     tracing::info!(%expid, run = run_id, actor = %actor.name, "run cancelled");
+    audit::record(store, Entry::new(actor, "run.cancel", format!("run {run_id}")).on(expid).change(&run.status, "cancelled")).await;
     store.run(expid, run_id).await.map(to_view).map_err(to_domain_error)
 }
 

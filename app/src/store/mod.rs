@@ -2,6 +2,8 @@
 //! (SQLite by default, PostgreSQL when a team outgrows one machine). The backend is chosen
 //! from the `DATABASE_URL` scheme; each has its own migrations under `migrations/<backend>/`.
 
+mod access;
+pub(crate) mod access_impl;
 mod graph_cache;
 mod job_sql;
 mod postgres;
@@ -15,6 +17,7 @@ pub(crate) mod users_impl;
 mod workflow;
 mod workflow_impl;
 
+pub use access::{AccessStore, AuditFilter, AuditRecord, CollaboratorRecord};
 pub use postgres::PostgresStore;
 pub use runs::{AttemptRecord, JobProgress, JobReport, NewRun, RunRecord, RunStore, MAX_METRICS};
 pub use sqlite::SqliteStore;
@@ -147,8 +150,8 @@ pub enum Database {
 }
 
 /// Everything the application stores, behind one object.
-pub trait Store: ExperimentStore + WorkflowStore + RunStore + UserStore {}
-impl<T: ExperimentStore + WorkflowStore + RunStore + UserStore> Store for T {}
+pub trait Store: ExperimentStore + WorkflowStore + RunStore + UserStore + AccessStore {}
+impl<T: ExperimentStore + WorkflowStore + RunStore + UserStore + AccessStore> Store for T {}
 
 pub type SharedStore = Arc<dyn Store>;
 

@@ -152,6 +152,7 @@ impl ExperimentStore for PostgresStore {
 super::workflow_impl::impl_workflow_store!(PostgresStore, Dialect::Postgres);
 super::runs_impl::impl_run_store!(PostgresStore, Dialect::Postgres);
 super::users_impl::impl_user_store!(PostgresStore);
+super::access_impl::impl_access_store!(PostgresStore);
 
 impl super::workflow_impl::HasDatabase for PostgresStore {
     type Database = sqlx::Postgres;

@@ -160,6 +160,7 @@ impl ExperimentStore for SqliteStore {
 super::workflow_impl::impl_workflow_store!(SqliteStore, Dialect::Sqlite);
 super::runs_impl::impl_run_store!(SqliteStore, Dialect::Sqlite);
 super::users_impl::impl_user_store!(SqliteStore);
+super::access_impl::impl_access_store!(SqliteStore);
 
 impl super::workflow_impl::HasDatabase for SqliteStore {
     type Database = sqlx::Sqlite;

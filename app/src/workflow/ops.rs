@@ -6,6 +6,8 @@ use super::{
     JobStatus, JobSummary, LoadedGraph, NameMatcher, SectionCount, StatusCount, TreeFolder, TreeLevel, TreeParams,
     WorkflowConfig,
 };
+use crate::access::audit::{self, Entry};
+use crate::access::{ops::authorize, Need};
 use crate::actor::Actor;
 use crate::error::HindcastError;
 use crate::experiment::ops::to_domain_error;
@@ -62,11 +64,23 @@ pub async fn save_config(
     expid: &Expid,
     files: ConfigFiles,
 ) -> Result<ConfigFiles, HindcastError> {
+    authorize(store, actor, expid, Need::Act).await?;
     files.check_shape()?;
     parse(&files)?;
+    let before = config(store, expid).await?;
     store.replace_config_files(expid, &files.files).await.map_err(to_domain_error)?;
     tracing::info!(%expid, actor = %actor.name, files = files.files.len(), "configuration saved");
+    let entry = Entry::new(actor, "config.save", "configuration").on(expid).change(sizes(&before), sizes(&files));
+    audit::record(store, entry).await;
     Ok(files)
+}
+
+/// The files and their sizes, for the audit log.
+fn sizes(files: &ConfigFiles) -> String {
+    if files.files.is_empty() {
+        return "no files".into();
+    }
+    files.files.iter().map(|(name, text)| format!("{name} ({} bytes)", text.len())).collect::<Vec<_>>().join(", ")
 }
 
 /// Creates or replaces one file, checked with the files it joins (name, total size, syntax).
@@ -77,13 +91,17 @@ pub async fn save_config_file(
     name: &str,
     content: String,
 ) -> Result<ConfigFiles, HindcastError> {
+    authorize(store, actor, expid, Need::Act).await?;
     let mut files = config(store, expid).await?;
+    let before = files.files.get(name).map_or_else(|| "absent".to_owned(), |text| format!("{} bytes", text.len()));
     files.files.insert(name.to_owned(), content);
     files.check_shape()?;
     let text = &files.files[name];
     WorkflowConfig::from_files([(name, text.as_str())]).map_err(config_error)?;
     store.put_config_file(expid, name, text).await.map_err(to_domain_error)?;
     tracing::info!(%expid, actor = %actor.name, file = name, "configuration file saved");
+    let entry = Entry::new(actor, "config.file.save", name).on(expid).change(before, format!("{} bytes", text.len()));
+    audit::record(store, entry).await;
     Ok(files)
 }
 
@@ -93,10 +111,12 @@ pub async fn delete_config_file(
     expid: &Expid,
     name: &str,
 ) -> Result<ConfigFiles, HindcastError> {
+    authorize(store, actor, expid, Need::Act).await?;
     if !store.delete_config_file(expid, name).await.map_err(to_domain_error)? {
         return Err(HindcastError::NotFound(format!("Experiment {expid} has no configuration file '{name}'.")));
     }
     tracing::info!(%expid, actor = %actor.name, file = name, "configuration file removed");
+    audit::record(store, Entry::new(actor, "config.file.delete", name).on(expid)).await;
     config(store, expid).await
 }
 
@@ -109,6 +129,7 @@ pub async fn generate_graph(
     options: GenerateOptions,
     limits: WorkflowLimits,
 ) -> Result<GenerateOutcome, HindcastError> {
+    authorize(store, actor, expid, Need::Act).await?;
     let files = config(store, expid).await?;
     if files.files.is_empty() {
         return Err(HindcastError::invalid(
@@ -155,8 +176,14 @@ pub async fn generate_graph(
             sections,
         });
     };
+    let before = store.job_summary(expid).await.map_err(to_domain_error)?;
     let stored = store.store_graph(expid, rows, !options.reset_statuses).await.map_err(to_domain_error)?;
     tracing::info!(%expid, actor = %actor.name, jobs, edges, version = stored.graph_version, "graph generated");
+    let entry = Entry::new(actor, "graph.generate", "graph").on(expid).change(
+        format!("version {}", before.graph_version),
+        format!("version {}: {jobs} jobs, {edges} edges{}", stored.graph_version, if options.reset_statuses { ", statuses reset" } else { "" }),
+    );
+    audit::record(store, entry).await;
     if let Ok(handle) = store.graph(expid).await {
         live.publish(handle.experiment_id, crate::runs::live::LiveEvent::Graph { graph_version: stored.graph_version });
     }

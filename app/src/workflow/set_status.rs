@@ -6,6 +6,8 @@
 
 use super::ops::{matching_numbers, number_of, status_of};
 use super::{JobParams, JobQuery, JobStatus, LoadedGraph};
+use crate::access::audit::{self, Entry};
+use crate::access::{ops::authorize, Need};
 use crate::actor::Actor;
 use crate::error::HindcastError;
 use crate::experiment::ops::to_domain_error;
@@ -58,7 +60,7 @@ pub async fn set_status(
     if EXECUTOR_OWNED.contains(&status) {
         return Err(HindcastError::invalid("status", format!("{status} is set by the executor running the job, not by hand")));
     }
-    let experiment = store.experiment(expid).await.map_err(to_domain_error)?;
+    let experiment = authorize(store, actor, expid, Need::Act).await?;
     if experiment.status == crate::experiment::STATUS_RUNNING {
         return Err(HindcastError::Conflict(format!(
             "Experiment {expid} is running; stop it before setting statuses by hand (a run owns its jobs' statuses)."
@@ -106,6 +108,14 @@ pub async fn set_status(
             })
             .collect();
         live.publish(id, crate::runs::live::LiveEvent::Jobs { jobs });
+        let mut was: std::collections::BTreeMap<&str, usize> = Default::default();
+        for &n in &changed {
+            *was.entry(status_of(before[n as usize]).as_str()).or_default() += 1;
+        }
+        let was = was.iter().map(|(s, count)| format!("{s}×{count}")).collect::<Vec<_>>().join(", ");
+        let followers = format!("{status}; then {} ready, {} waiting", now_ready.len(), now_waiting.len());
+        let target = audit::list(changed.iter().map(|&n| graph.job(n).name()));
+        audit::record(store, Entry::new(actor, "jobs.set_status", target).on(expid).change(was, followers)).await;
     }
     let names = |numbers: &[u32]| numbers.iter().map(|&n| graph.job(n).name().to_owned()).collect();
     Ok(SetStatusOutcome {

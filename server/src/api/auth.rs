@@ -65,7 +65,7 @@ pub struct TokenList {
 #[utoipa::path(get, path = "/v4/auth/tokens", tag = "auth",
     responses((status = 200, body = TokenList), (status = 401, body = ErrorBody)))]
 pub async fn tokens(State(ctx): State<AppContext>, Extension(actor): Extension<Actor>) -> Result<Json<TokenList>, ApiError> {
-    Ok(Json(TokenList { tokens: ops::tokens_of(ctx.store.as_ref(), &owner(&actor)?).await? }))
+    Ok(Json(TokenList { tokens: ops::tokens_of(ctx.store.as_ref(), &actor, &owner(&actor)?).await? }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -92,9 +92,9 @@ pub async fn create_token(
     Extension(actor): Extension<Actor>,
     body: Result<Json<NewTokenRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
-    let owner = owner(&actor)?;
+    owner(&actor)?;
     let Json(request) = body?;
-    let created = ops::create_token(ctx.store.as_ref(), &owner, &request.name, request.expires_in_days).await?;
+    let created = ops::create_token(ctx.store.as_ref(), &actor, &request.name, request.expires_in_days).await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token: created.secret, view: created.view })))
 }
 
@@ -108,6 +108,6 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = id.parse::<i64>().map_err(|_| HindcastError::NotFound(format!("Token {id} not found.")))?;
-    ops::revoke_token(ctx.store.as_ref(), &owner(&actor)?, id).await?;
+    ops::revoke_token(ctx.store.as_ref(), &actor, &owner(&actor)?, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,7 @@
 //! The public JSON API under `/v4`: autosubmit-api 4.2.0's routes and shapes where it has the
 //! same endpoint, and what it lacks. Handlers only translate HTTP to domain calls.
 
+mod access;
 mod artifacts;
 mod config_upload;
 mod docs;
@@ -14,6 +15,7 @@ mod logs;
 mod openapi;
 mod parameters;
 mod runs;
+mod users;
 mod workflow;
 
 pub use error::{ApiError, ErrorBody};
@@ -75,6 +77,14 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .route("/experiments/{expid}/runs/{run_id}/cancel", post(runs::cancel))
         .route("/experiments/{expid}/runs/{run_id}/attempts", get(runs::attempts))
         .route("/experiments/{expid}/runs/{run_id}/log", get(logs::run_log))
+        .route("/experiments/{expid}/access", get(access::access))
+        .route("/experiments/{expid}/collaborators", post(access::add_collaborator))
+        .route("/experiments/{expid}/collaborators/{name}", axum::routing::delete(access::remove_collaborator))
+        .route("/experiments/{expid}/owner", axum::routing::put(access::set_owner))
+        .route("/experiments/{expid}/audit", get(access::of_experiment))
+        .route("/audit", get(access::global))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{name}", axum::routing::patch(users::update).delete(users::remove))
         .route("/auth/me", get(auth::me))
         .route("/auth/verify-token", get(auth::verify_token))
         .route("/auth/tokens", get(auth::tokens).post(auth::create_token))

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers and types themselves.
 
-use super::{artifacts, auth, config_upload, error::ErrorBody, events, experiments, graph, job_status, logs, parameters, runs, workflow};
+use super::{access, users, artifacts, auth, config_upload, error::ErrorBody, events, experiments, graph, job_status, logs, parameters, runs, workflow};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -9,6 +9,8 @@ use utoipa::OpenApi;
     info(title = "Hindcast API", description = "Experiments and workflows. Compatible with autosubmit-api 4.2.0 where the endpoint exists."),
     paths(
         auth::me, auth::verify_token, auth::tokens, auth::create_token, auth::revoke_token,
+        users::list, users::create, users::update, users::remove,
+        access::access, access::add_collaborator, access::remove_collaborator, access::set_owner, access::global, access::of_experiment,
         experiments::list, experiments::detail, experiments::create, experiments::update,
         workflow::config, workflow::save_config, config_upload::upload, workflow::config_file, workflow::merged_config, workflow::action, workflow::jobs,
         workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary, workflow::tree,
@@ -22,7 +24,9 @@ use utoipa::OpenApi;
         (name = "experiments", description = "The experiment catalogue"),
         (name = "workflow", description = "Configuration, graph generation and jobs"),
         (name = "runs", description = "Runs, job attempts and logs"),
-        (name = "auth", description = "Who a request acts as")
+        (name = "auth", description = "Who a request acts as"),
+        (name = "access", description = "Owners, collaborators and the audit log"),
+        (name = "users", description = "Accounts (admins only)")
     )
 )]
 pub struct ApiDoc;

@@ -83,7 +83,7 @@ pub async fn change_password(
         Err(response) => return response,
     };
     let outcome = match Password::parse(&form.new_password) {
-        Ok(new) => ops::change_password(ctx.store.as_ref(), &name, &form.current_password, new).await,
+        Ok(new) => ops::change_password(ctx.store.as_ref(), &actor, &form.current_password, new).await,
         Err(err) => Err(err),
     };
     match outcome {
@@ -107,7 +107,7 @@ pub async fn create_token(
         text => text.parse::<u32>().map(Some).map_err(|_| HindcastError::invalid("expires_in_days", format!("'{text}' is not a whole number of days"))),
     };
     let created = match days {
-        Ok(days) => ops::create_token(ctx.store.as_ref(), &name, &form.name, days).await,
+        Ok(days) => ops::create_token(ctx.store.as_ref(), &actor, &form.name, days).await,
         Err(err) => Err(err),
     };
     match created {
@@ -127,7 +127,7 @@ pub async fn revoke_token(
         Err(response) => return response,
     };
     let outcome = match id.parse::<i64>() {
-        Ok(id) => ops::revoke_token(ctx.store.as_ref(), &name, id).await,
+        Ok(id) => ops::revoke_token(ctx.store.as_ref(), &actor, &name, id).await,
         Err(_) => Err(HindcastError::NotFound(format!("Token {id} not found."))),
     };
     match outcome {
@@ -144,7 +144,7 @@ async fn render(
     message: Option<Result<String, String>>,
     new_secret: Option<&str>,
 ) -> Response {
-    let tokens = match ops::tokens_of(ctx.store.as_ref(), name).await {
+    let tokens = match ops::tokens_of(ctx.store.as_ref(), actor, name).await {
         Ok(tokens) => tokens,
         Err(err) => return page_shell(err.status(), "Account", "account-main", &format!("<p class=\"notice notice-error\" role=\"alert\">{}</p>", escape(&err.to_string()))),
     };

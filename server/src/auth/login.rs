@@ -4,6 +4,8 @@
 //! ends the session on the server.
 
 use super::accounts::Credentials;
+use app::access::audit::{self, Entry};
+use app::actor::Actor;
 use super::AuthSession;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
@@ -16,6 +18,8 @@ pub struct LoginPage {
     /// Whether anything needs a login (`PROTECTION_LEVEL` other than NONE).
     pub enabled: bool,
     pub throttle: std::sync::Arc<super::throttle::Throttle>,
+    /// For the audit log of logins.
+    pub store: app::store::SharedStore,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +72,8 @@ pub async fn submit(
         Ok(Some(user)) => match login_with_new_id(&mut auth, &user).await {
             Ok(()) => {
                 tracing::info!(user = %user.name, "logged in");
+                let actor = Actor::user(&user.name, user.role);
+                audit::record(login.store.as_ref(), Entry::new(&actor, "session.login", &user.name).after(format!("from {}", peer.ip()))).await;
                 Redirect::to(&next).into_response()
             }
             Err(err) => {
@@ -77,6 +83,10 @@ pub async fn submit(
         },
         Ok(None) => {
             tracing::info!(user = %username, "login refused");
+            // The name as typed, cut short: failures are throttled, so the log stays bounded.
+            let tried: String = username.chars().take(64).collect();
+            let entry = Entry::new(&Actor::anonymous(), "session.login_failed", tried).after(format!("from {}", peer.ip()));
+            audit::record(login.store.as_ref(), entry).await;
             form_page(StatusCode::UNAUTHORIZED, &username, &next, Some("Wrong name or password."))
         }
         Err(err) => {
@@ -98,9 +108,10 @@ async fn login_with_new_id(
     auth.login(user).await
 }
 
-pub async fn logout(mut auth: AuthSession) -> Response {
+pub async fn logout(State(login): State<LoginPage>, mut auth: AuthSession) -> Response {
     if let Some(user) = &auth.user {
         tracing::info!(user = %user.name, "logged out");
+        audit::record(login.store.as_ref(), Entry::new(&Actor::user(&user.name, user.role), "session.logout", &user.name)).await;
     }
     if let Err(err) = auth.logout().await {
         tracing::error!(error = %err, "the session could not be ended");
