@@ -32,8 +32,13 @@ impl Entry {
         })
     }
 
-    pub fn on(mut self, expid: &Expid) -> Self {
-        self.0.expid = Some(expid.as_str().to_owned());
+    pub fn on(self, expid: &Expid) -> Self {
+        self.on_named(expid.as_str())
+    }
+
+    /// As `on`, for an id read back from the store.
+    pub fn on_named(mut self, expid: &str) -> Self {
+        self.0.expid = Some(expid.to_owned());
         self
     }
 
@@ -88,6 +93,9 @@ pub struct AuditQuery {
 
 /// The whole log, for admins.
 pub async fn global(store: &dyn Store, actor: &Actor, query: AuditQuery) -> Result<AuditPage, HindcastError> {
+    if actor.role.is_none() {
+        return Err(HindcastError::Unauthorized("Log in first: the audit log is for admins.".into()));
+    }
     if actor.role != Some(crate::auth::Role::Admin) {
         return Err(HindcastError::Forbidden("Only admins may read the whole audit log; an experiment's own log is on its page.".into()));
     }

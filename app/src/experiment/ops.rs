@@ -27,7 +27,7 @@ pub async fn create(store: &dyn Store, actor: &Actor, new: NewExperiment) -> Res
         .await
         .map_err(to_domain_error)?;
     tracing::info!(expid = %record.expid, actor = %actor.name, "experiment created");
-    let entry = Entry::new(actor, "experiment.create", record.expid.as_str()).after(record.description.as_str());
+    let entry = Entry::new(actor, "experiment.create", record.expid.as_str()).on_named(&record.expid).after(record.description.as_str());
     audit::record(store, entry).await;
     Ok(to_experiment(record))
 }
