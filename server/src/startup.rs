@@ -39,6 +39,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("preparing the session table: {0}")]
     Sessions(#[from] sqlx::Error),
+    #[error("no random source for the token key: {0}")]
+    Randomness(app::error::HindcastError),
     #[error("listening on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -90,7 +92,8 @@ impl Application {
         if settings.auth.secret_key.is_none() && settings.auth.protection != Protection::None {
             tracing::warn!("HINDCAST_DEV: no SECRET_KEY; sessions end when the server stops");
         }
-        let router = router(&settings, context, hub, sessions);
+        let jwt = crate::auth::jwt::JwtKeys::new(settings.auth.secret_key.as_ref()).map_err(StartupError::Randomness)?;
+        let router = router(&settings, context, hub, sessions, Arc::new(jwt));
         Ok(Self { listener, router, store })
     }
 
@@ -172,6 +175,7 @@ fn router(
     context: AppContext,
     hub: Arc<crate::engine::events::EventHub>,
     sessions: Sessions,
+    jwt: Arc<crate::auth::jwt::JwtKeys>,
 ) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name(settings.output_name.clone())
@@ -184,7 +188,13 @@ fn router(
     let page_context = context.clone();
     let protection = settings.auth.protection;
     let throttle = Arc::new(crate::auth::throttle::Throttle::default());
-    let guard = Guard { protection, local_user: settings.local_user.clone(), store: context.store.clone(), throttle: throttle.clone() };
+    let guard = Guard {
+        protection,
+        local_user: settings.local_user.clone(),
+        store: context.store.clone(),
+        throttle: throttle.clone(),
+        jwt: jwt.clone(),
+    };
     let auth_layer = session_layer(settings, sessions, context.store.clone());
     let login_routes = Router::new()
         .route("/login", get(login::page).post(login::submit))
@@ -215,6 +225,7 @@ fn router(
         .with_state(state)
         // The guard runs inside the session layer, which loads the session's user first.
         .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+        .layer(axum::Extension(jwt))
         .layer(auth_layer)
         .layer(axum::middleware::from_fn(crate::web_security::refuse_cross_site_writes))
         .layer(CompressionLayer::new())

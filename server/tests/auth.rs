@@ -193,7 +193,53 @@ async fn none_lets_everyone_act_as_the_local_user(backend: Backend) {
     assert!(res.text().await.unwrap().contains("no account to manage"));
 }
 
+/// JWTs: issued to a logged-in caller, accepted as Bearer on any route, and refused with a
+/// clear message when tampered with, unsigned, expired, or naming a removed account.
+async fn jwts_act_as_their_user_until_they_expire(backend: Backend) {
+    use base64::Engine;
+    let app = app_with(backend, "ALL").await;
+    let issue = |body: Value| app.client.post(app.url("/v4/auth/jwt")).basic_auth("olga", Some(PASSWORD)).json(&body).send();
+    let res = issue(json!({})).await.unwrap();
+    assert_eq!(res.status(), 201);
+    let issued: Value = res.json().await.unwrap();
+    let token = issued["token"].as_str().unwrap().to_owned();
+    assert_eq!(issued["token_type"], "Bearer");
+    let me = |token: String| app.client.get(app.url("/v4/auth/me")).bearer_auth(token).send();
+    let res = me(token.clone()).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["name"], "olga");
+    // autosubmit-api's clients send the bare token.
+    let res = app.client.get(app.url("/v4/auth/verify-token")).header("authorization", &token).send().await.unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({"authenticated": true, "user": "olga"}));
+    // The role is read at each use: a viewer now, olga may no longer create experiments.
+    ops::set_role(app.store.as_ref(), &app::actor::Actor::local("test"), &UserName::parse("olga").unwrap(), Role::Viewer).await.unwrap();
+    let res = app.client.post(app.url("/v4/experiments")).bearer_auth(&token).json(&json!({"description": "x"})).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+
+    let refusal = |res: reqwest::Response| async move {
+        assert_eq!(res.status(), 401);
+        res.json::<Value>().await.unwrap()["error_message"].as_str().unwrap().to_owned()
+    };
+    let parts: Vec<&str> = token.split('.').collect();
+    let b64 = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
+    let forged_payload = b64(&format!(r#"{{"sub":"ana","iat":0,"exp":{}}}"#, chrono::Utc::now().timestamp() + 600));
+    let forged = format!("{}.{forged_payload}.{}", parts[0], parts[2]);
+    assert!(refusal(me(forged).await.unwrap()).await.contains("signature does not match"));
+    let unsigned = format!("{}.{forged_payload}.", b64(r#"{"alg":"none","typ":"JWT"}"#));
+    assert!(refusal(me(unsigned).await.unwrap()).await.starts_with("The token is refused"));
+    assert!(refusal(me("a.b.c".into()).await.unwrap()).await.contains("not a well-formed JWT"));
+
+    // Bad lifetimes are refused; a removed account's tokens stop working at once.
+    for bad in [json!({"expires_in": 10}), json!({"expires_in": 100000})] {
+        assert_eq!(issue(bad).await.unwrap().status(), 422);
+    }
+    assert_eq!(app.client.post(app.url("/v4/auth/jwt")).send().await.unwrap().status(), 401);
+    ops::remove_user(app.store.as_ref(), &app::actor::Actor::local("test"), &UserName::parse("olga").unwrap()).await.unwrap();
+    assert!(refusal(me(token).await.unwrap()).await.contains("has no account here"));
+}
+
 on_both_backends!(
+    jwts_act_as_their_user_until_they_expire,
     all_needs_login_everywhere_and_sessions_follow_the_rules,
     writeonly_lets_anyone_read_and_only_logged_in_people_act,
     none_lets_everyone_act_as_the_local_user,

@@ -68,6 +68,8 @@ enum Class {
     Accounts,
     /// One's own tokens: anyone logged in.
     Own,
+    /// Issuing a JWT: anyone logged in; nothing to issue under NONE.
+    Jwt,
 }
 
 enum Body {
@@ -181,6 +183,7 @@ fn routes(e: &str, run: i64) -> Vec<Route> {
         route(get.clone(), "/v4/audit", Accounts, 200),
         route(get.clone(), "/v4/auth/tokens", Own, 200),
         route(delete.clone(), "/v4/auth/tokens/999999", Own, 404),
+        route(post.clone(), "/v4/auth/jwt", Jwt, 201),
     ]);
     all
 }
@@ -192,6 +195,9 @@ fn expected(level: &str, class: Class, caller: Caller, ok: u16) -> u16 {
     if class == LoginForm {
         return if level == "NONE" { 303 } else { ok };
     }
+    if level == "NONE" && class == Jwt {
+        return 404;
+    }
     if level == "NONE" || class == Public {
         return ok;
     }
@@ -200,7 +206,7 @@ fn expected(level: &str, class: Class, caller: Caller, ok: u16) -> u16 {
         (Anonymous, Page) if !reads_public => 303,
         (Anonymous, Page | Read) if reads_public => ok,
         (Anonymous, _) => 401,
-        (_, Page | Read | Own) => ok,
+        (_, Page | Read | Own | Jwt) => ok,
         (Viewer, _) => 403,
         (Admin, _) => ok,
         (_, Create) => ok,

@@ -184,13 +184,19 @@ pub async fn user_of_token(store: &dyn Store, secret: &str) -> Result<Option<Use
 /// Personal tokens start with this, so they are told apart from JWTs and found by scanners.
 pub const TOKEN_PREFIX: &str = "hct_";
 
-fn new_token_secret() -> Result<String, HindcastError> {
+/// Bytes from the operating system's random source, for secrets.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], HindcastError> {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
-    let mut bytes = [0u8; 32];
+    let mut bytes = [0u8; N];
     OsRng.try_fill_bytes(&mut bytes).map_err(|err| {
-        tracing::error!(error = %err, "no randomness for a token");
+        tracing::error!(error = %err, "no randomness for a secret");
         HindcastError::Internal
     })?;
+    Ok(bytes)
+}
+
+fn new_token_secret() -> Result<String, HindcastError> {
+    let bytes = random_bytes::<32>()?;
     Ok(format!("{TOKEN_PREFIX}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
 }
 

@@ -111,3 +111,42 @@ pub async fn revoke_token(
     ops::revoke_token(ctx.store.as_ref(), &actor, &owner(&actor)?, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct JwtRequest {
+    /// How long the token lives: 60 to 86400 seconds, default 3600.
+    pub expires_in: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IssuedJwt {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub token_type: &'static str,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+}
+
+/// A short-lived JWT (HS256) acting as the caller, for clients that prefer them to personal
+/// tokens. The caller's role is read at each use, not carried in the token.
+#[utoipa::path(post, path = "/v4/auth/jwt", tag = "auth", request_body = JwtRequest,
+    responses((status = 201, body = IssuedJwt), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn issue_jwt(
+    Extension(actor): Extension<Actor>,
+    Extension(protection): Extension<Protection>,
+    Extension(keys): Extension<std::sync::Arc<crate::auth::jwt::JwtKeys>>,
+    body: Option<Json<JwtRequest>>,
+) -> Result<(StatusCode, Json<IssuedJwt>), ApiError> {
+    use crate::auth::jwt::{DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS};
+    if protection == Protection::None {
+        return Err(HindcastError::NotFound("PROTECTION_LEVEL=NONE: there is no login here, so no tokens either.".into()).into());
+    }
+    let owner = owner(&actor)?;
+    let ttl = body.and_then(|Json(b)| b.expires_in).unwrap_or(DEFAULT_TTL_SECONDS);
+    if !(60..=MAX_TTL_SECONDS).contains(&ttl) {
+        return Err(HindcastError::invalid("expires_in", format!("must be between 60 and {MAX_TTL_SECONDS} seconds")).into());
+    }
+    let (token, expires) = keys.issue(owner.as_str(), ttl)?;
+    let expires_at = expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    Ok((StatusCode::CREATED, Json(IssuedJwt { token, token_type: "Bearer", expires_at })))
+}

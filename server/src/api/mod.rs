@@ -87,6 +87,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .route("/users/{name}", axum::routing::patch(users::update).delete(users::remove))
         .route("/auth/me", get(auth::me))
         .route("/auth/verify-token", get(auth::verify_token))
+        .route("/auth/jwt", post(auth::issue_jwt))
         .route("/auth/tokens", get(auth::tokens).post(auth::create_token))
         .route("/auth/tokens/{id}", axum::routing::delete(auth::revoke_token))
         .route("/openapi.json", get(openapi::document))

@@ -8,7 +8,7 @@ use utoipa::OpenApi;
 #[openapi(
     info(title = "Hindcast API", description = "Experiments and workflows. Compatible with autosubmit-api 4.2.0 where the endpoint exists."),
     paths(
-        auth::me, auth::verify_token, auth::tokens, auth::create_token, auth::revoke_token,
+        auth::me, auth::verify_token, auth::issue_jwt, auth::tokens, auth::create_token, auth::revoke_token,
         users::list, users::create, users::update, users::remove,
         access::access, access::add_collaborator, access::remove_collaborator, access::set_owner, access::global, access::of_experiment,
         experiments::list, experiments::detail, experiments::create, experiments::update,

@@ -22,6 +22,7 @@ pub struct Guard {
     pub local_user: String,
     pub store: SharedStore,
     pub throttle: std::sync::Arc<super::throttle::Throttle>,
+    pub jwt: std::sync::Arc<super::jwt::JwtKeys>,
 }
 
 pub async fn guard(State(guard): State<Guard>, auth: AuthSession, mut request: Request, next: Next) -> Response {
@@ -70,9 +71,21 @@ async fn who_acts(guard: &Guard, auth: &AuthSession, headers: &HeaderMap, peer: 
             Err(err) => Err(refuse(err)),
         };
     }
+    // A JWT is three base64url parts joined by dots.
+    if bearer.split('.').count() == 3 && !authorization.starts_with("Basic ") {
+        let name = guard.jwt.verify(bearer).map_err(refuse)?;
+        return match guard.store.user(&name).await {
+            Ok(Some(record)) => app::auth::Role::parse(&record.role).map(|role| Actor::user(record.name, role)).map_err(refuse),
+            Ok(None) => Err(refuse(HindcastError::Unauthorized(format!("The token names {name}, who has no account here.")))),
+            Err(err) => {
+                tracing::error!(error = %err, "the account of a token could not be read");
+                Err(refuse(HindcastError::Internal))
+            }
+        };
+    }
     let Some(encoded) = authorization.strip_prefix("Basic ") else {
         return Err(refuse(HindcastError::Unauthorized(
-            "Send a personal API token (Bearer hct_…) or HTTP Basic credentials of a local account.".into(),
+            "Send a personal API token (Bearer hct_…), a JWT (Bearer …) or HTTP Basic credentials of a local account.".into(),
         )));
     };
     let decoded = base64::engine::general_purpose::STANDARD

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod accounts;
 pub mod guard;
+pub mod jwt;
 pub mod login;
 pub mod sessions;
 pub mod throttle;
