@@ -23,7 +23,8 @@ class HindcastAccount extends HTMLElement {
     const me = await response.json();
     if (!me.login) return;
     if (me.role) {
-      root.innerHTML = `${STYLE}<a class="name" href="/account" rel="external" title="Your account: password and API tokens"></a><form method="post" action="/logout"><button type="submit">Log out</button></form>`;
+      const admin = me.role === "admin" ? `<a href="/admin" rel="external" title="Accounts and the audit log">Admin</a>` : "";
+      root.innerHTML = `${STYLE}${admin}<a class="name" href="/account" rel="external" title="Your account: password and API tokens"></a><form method="post" action="/logout"><button type="submit">Log out</button></form>`;
       root.querySelector(".name").textContent = `${me.name} (${me.role})`;
     } else {
       const next = encodeURIComponent(location.pathname + location.search);

@@ -4,7 +4,7 @@ use crate::engine::local::LocalExecutor;
 use crate::engine::Engine;
 use crate::auth::accounts::Accounts;
 use crate::auth::guard::{self, Guard};
-use crate::auth::{account, login};
+use crate::auth::{account, admin, login, sharing};
 use crate::auth::sessions::Sessions;
 use crate::config::Protection;
 use crate::{api, config::Settings};
@@ -205,6 +205,16 @@ fn router(
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/admin", get(admin::users_page))
+        .route("/admin/users", post(admin::add_user))
+        .route("/admin/users/{name}/role", post(admin::set_role))
+        .route("/admin/users/{name}/password", post(admin::reset_password))
+        .route("/admin/users/{name}/remove", post(admin::remove_user))
+        .route("/admin/audit", get(admin::audit_page))
+        .route("/experiments/{expid}/access", get(sharing::page))
+        .route("/experiments/{expid}/access/collaborators", post(sharing::add_collaborator))
+        .route("/experiments/{expid}/access/collaborators/{name}/remove", post(sharing::remove_collaborator))
+        .route("/experiments/{expid}/access/owner", post(sharing::set_owner))
         .with_state(context.clone());
     Router::new()
         .merge(login_routes)

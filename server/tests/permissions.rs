@@ -1,7 +1,8 @@
 //! The authorisation matrix: every API route, page and server function, under each
 //! `PROTECTION_LEVEL`, called by each kind of caller (anonymous, viewer, an operator who is a
 //! stranger to the experiment, a collaborator, the owner, an admin), answers the status the
-//! rules give, and a refusal never carries the experiment's data. Then collaborators,
+//! rules give, and nothing answered to an anonymous caller under ALL carries the experiment's
+//! data. Then collaborators,
 //! ownership and the audit log, on both backends.
 
 mod support;
@@ -111,7 +112,7 @@ fn routes(e: &str, run: i64) -> Vec<Route> {
     for page in ["/", "/experiments", "/experiments/new"] {
         all.push(route(get.clone(), page, Page, 200));
     }
-    for tab in ["", "/jobs", "/jobs?view=quick", "/tree", "/graph", "/config", "/runs"] {
+    for tab in ["/access", "", "/jobs", "/jobs?view=quick", "/tree", "/graph", "/config", "/runs"] {
         all.push(route(get.clone(), format!("/experiments/{e}{tab}"), Page, 200));
     }
     for path in [
@@ -181,11 +182,36 @@ fn routes(e: &str, run: i64) -> Vec<Route> {
         with(patch.clone(), "/v4/users/carl", Body::Json(json!({"role": "operator"})), Accounts, 200),
         route(delete.clone(), "/v4/users/nobody", Accounts, 404),
         route(get.clone(), "/v4/audit", Accounts, 200),
+        // The server-rendered admin and access pages and their forms (answered by redirects).
+        route(get.clone(), "/admin", Accounts, 200),
+        route(get.clone(), "/admin/audit", Accounts, 200),
+        with(post.clone(), "/admin/users/carl/role", Body::Form(vec![("role", "operator".into())]), Accounts, 303),
+        with(post.clone(), "/admin/users", Body::Form(vec![("name", "ana".into()), ("role", "viewer".into())]), Accounts, 409),
+        with(post.clone(), format!("/experiments/{e}/access/collaborators"), Body::Form(vec![("name", "carl".into())]), Share, 303),
+        route(post.clone(), format!("/experiments/{e}/access/collaborators/carl/remove"), Share, 303),
+        with(post.clone(), format!("/experiments/{e}/access/owner"), Body::Form(vec![("name", "owen".into())]), Transfer, 303),
         route(get.clone(), "/v4/auth/tokens", Own, 200),
         route(delete.clone(), "/v4/auth/tokens/999999", Own, 404),
         route(post.clone(), "/v4/auth/jwt", Jwt, 201),
     ]);
     all
+}
+
+/// A page or form for browsers (not `/v4`, not a server function): anonymous callers the
+/// guard refuses are sent to the login form instead of getting 401.
+fn for_browsers(path: &str) -> bool {
+    !path.starts_with("/v4/") && !path.starts_with("/api/")
+}
+
+/// The status the rules give `caller` for `route` under `level`.
+fn expected_for(level: &str, route: &Route, caller: Caller) -> u16 {
+    let guard_refuses_anonymous = level == "ALL" || route.method != Method::GET;
+    if caller == Caller::Anonymous && level != "NONE" && for_browsers(&route.path) && guard_refuses_anonymous {
+        if !matches!(route.class, Class::Public | Class::LoginForm) {
+            return 303;
+        }
+    }
+    expected(level, route.class, caller, route.ok)
 }
 
 /// The status the rules give `caller` for a route of `class` under `level`.
@@ -276,7 +302,8 @@ async fn world(backend: Backend, level: &str) -> World {
     World { app, expid, run, tokens }
 }
 
-async fn call(world: &World, level: &str, route: &Route, caller: Caller) -> (u16, String) {
+/// The status, the body, and where a redirect points.
+async fn call(world: &World, level: &str, route: &Route, caller: Caller) -> (u16, String, String) {
     let app = &world.app;
     let mut request = app.client.request(route.method.clone(), app.url(&route.path));
     if let (Some(token), false) = (world.tokens.get(&caller), level == "NONE") {
@@ -297,9 +324,10 @@ async fn call(world: &World, level: &str, route: &Route, caller: Caller) -> (u16
     };
     let res = request.send().await.unwrap();
     let status = res.status().as_u16();
+    let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
     // Streams (events) never end; their status is what counts.
     let body = if route.path.ends_with("/events") { String::new() } else { res.text().await.unwrap_or_default() };
-    (status, body)
+    (status, body, location)
 }
 
 async fn every_route_answers_every_caller_as_the_rules_say(backend: Backend) {
@@ -310,13 +338,20 @@ async fn every_route_answers_every_caller_as_the_rules_say(backend: Backend) {
         // Caller by caller, so what an allowed call adds, its next call removes.
         for caller in CALLERS {
             for route in &routes {
-                let want = expected(level, route.class, caller, route.ok);
-                let (got, body) = call(&world, level, route, caller).await;
+                let want = expected_for(level, route, caller);
+                let (got, body, location) = call(&world, level, route, caller).await;
+                // A redirect to the login form is a refusal, to anywhere else a success.
+                let to_login = location.starts_with("/login");
+                let refused = want != route.ok || (want == 303 && route.ok == 303 && caller == Caller::Anonymous && level != "NONE");
+                if got == 303 && route.class != Class::LoginForm && to_login != refused {
+                    wrong.push(format!("{level} {caller:?} {} {} → 303 to {location}", route.method, route.path));
+                }
                 if got != want {
                     let body: String = body.chars().take(160).collect();
                     wrong.push(format!("{level} {caller:?} {} {} → {got}, expected {want}: {body}", route.method, route.path));
                 }
-                if got >= 400 && body.contains(SECRET) {
+                // Under ALL an anonymous caller may read nothing: no answer may carry data.
+                if level == "ALL" && caller == Caller::Anonymous && body.contains(SECRET) {
                     wrong.push(format!("{level} {caller:?} {} {} leaked the description: {got}", route.method, route.path));
                 }
             }

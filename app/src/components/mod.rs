@@ -151,6 +151,8 @@ pub fn ExperimentHeader(expid: String, current: ExperimentTab) -> impl IntoView 
                     view! { <a href=href aria-current=aria>{label}</a> }
                 })
                 .collect_view()}
+            // Served by the server, not the router: a full page load.
+            <a href=format!("/experiments/{expid}/access") rel="external">"Access"</a>
         </nav>
     }
 }

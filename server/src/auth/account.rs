@@ -2,7 +2,7 @@
 //! no wasm): change the password, and create or revoke personal API tokens. A new token's
 //! secret is shown once, in the page that answers its creation, never in a URL.
 
-use super::login::{escape, page_shell};
+use super::html::{escape, page_shell};
 use crate::config::Protection;
 use app::actor::Actor;
 use app::auth::password::Password;

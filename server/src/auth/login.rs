@@ -6,10 +6,11 @@
 use super::accounts::Credentials;
 use app::access::audit::{self, Entry};
 use app::actor::Actor;
+use super::html::{escape, page_shell};
 use super::AuthSession;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
@@ -148,23 +149,6 @@ fn form_page(status: StatusCode, username: &str, next: &str, error: Option<&str>
 
 /// A server-rendered page outside the app (login, account): the app's stylesheet and top bar.
 /// `class`: the `<main>`'s (`login-main`, narrow, or `account-main`).
-pub(super) fn page_shell(status: StatusCode, title: &str, class: &str, body: &str) -> Response {
-    let html = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark"><link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/pkg/hindcast.css"><title>{title} · Hindcast</title></head>
-<body><header class="topbar"><a href="/" class="brand"><span class="brand-mark" aria-hidden="true">◆</span>Hindcast</a></header>
-<main id="main" class="{class}">{body}</main></body></html>"#,
-        title = escape(title),
-    );
-    (status, Html(html)).into_response()
-}
-
-pub(super) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

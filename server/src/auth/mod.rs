@@ -4,10 +4,13 @@
 
 pub mod account;
 pub mod accounts;
+pub mod admin;
 pub mod guard;
+pub mod html;
 pub mod jwt;
 pub mod login;
 pub mod sessions;
+pub mod sharing;
 pub mod throttle;
 
 pub type AuthSession = axum_login::AuthSession<accounts::Accounts>;

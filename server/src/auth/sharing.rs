@@ -1,0 +1,181 @@
+//! `/experiments/{expid}/access`: who owns an experiment and who collaborates on it, the forms
+//! to change that (shown to whoever the domain would let use them), and the experiment's
+//! audit log. Server-rendered like the account page; the checks are the domain's.
+
+use super::html::{audit_table, escape, notice, page_shell, query_value, refusal_page};
+use app::access::audit::{self, AuditQuery};
+use app::access::{ops, AccessView, Need};
+use app::actor::Actor;
+use app::auth::UserName;
+use app::context::AppContext;
+use app::error::HindcastError;
+use app::experiment::Expid;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    done: Option<String>,
+    before: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+fn expid_of(raw: &str) -> Result<Expid, HindcastError> {
+    Expid::parse(raw).map_err(|_| HindcastError::NotFound(format!("Experiment with expid '{raw}' not found.")))
+}
+
+pub async fn page(
+    State(ctx): State<AppContext>,
+    Extension(actor): Extension<Actor>,
+    Path(raw): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let message = query.done.map(|what| Ok(what.replace('-', " ")));
+    render(&ctx, &actor, &raw, StatusCode::OK, message, query.before).await
+}
+
+pub async fn add_collaborator(
+    State(ctx): State<AppContext>,
+    Extension(actor): Extension<Actor>,
+    Path(raw): Path<String>,
+    Form(form): Form<NameForm>,
+) -> Response {
+    let outcome = async {
+        let user = UserName::parse(&form.name)?;
+        ops::add_collaborator(ctx.store.as_ref(), &actor, &expid_of(&raw)?, &user).await.map(|_| format!("{user}-may-now-act-on-it"))
+    }
+    .await;
+    after(&ctx, &actor, &raw, outcome).await
+}
+
+pub async fn remove_collaborator(
+    State(ctx): State<AppContext>,
+    Extension(actor): Extension<Actor>,
+    Path((raw, name)): Path<(String, String)>,
+) -> Response {
+    let outcome = async {
+        let user = UserName::parse(&name)?;
+        ops::remove_collaborator(ctx.store.as_ref(), &actor, &expid_of(&raw)?, &user).await.map(|_| format!("{user}-no-longer-collaborates"))
+    }
+    .await;
+    after(&ctx, &actor, &raw, outcome).await
+}
+
+pub async fn set_owner(
+    State(ctx): State<AppContext>,
+    Extension(actor): Extension<Actor>,
+    Path(raw): Path<String>,
+    Form(form): Form<NameForm>,
+) -> Response {
+    let outcome = async {
+        let owner = UserName::parse(&form.name)?;
+        ops::set_owner(ctx.store.as_ref(), &actor, &expid_of(&raw)?, &owner).await.map(|_| format!("{owner}-now-owns-it"))
+    }
+    .await;
+    after(&ctx, &actor, &raw, outcome).await
+}
+
+async fn after(ctx: &AppContext, actor: &Actor, raw: &str, outcome: Result<String, HindcastError>) -> Response {
+    match outcome {
+        Ok(done) => Redirect::to(&format!("/experiments/{}/access?done={}", query_value(raw), query_value(&done))).into_response(),
+        Err(err) => render(ctx, actor, raw, err.status(), Some(Err(err.to_string())), None).await,
+    }
+}
+
+async fn render(
+    ctx: &AppContext,
+    actor: &Actor,
+    raw: &str,
+    status: StatusCode,
+    message: Option<Result<String, String>>,
+    before: Option<i64>,
+) -> Response {
+    let store = ctx.store.as_ref();
+    let loaded = async {
+        let expid = expid_of(raw)?;
+        let access = ops::access_of(store, &expid).await?;
+        let log = audit::of_experiment(store, &expid, AuditQuery { before, limit: Some(50), ..Default::default() }).await?;
+        Ok::<_, HindcastError>((expid, access, log))
+    }
+    .await;
+    let (expid, access, log) = match loaded {
+        Ok(loaded) => loaded,
+        Err(err) => return refusal_page(err.status(), "Access", &err.to_string()),
+    };
+    // Forms only for what the domain would allow; it checks again when they are sent.
+    let may_share = ops::authorize(store, actor, &expid, Need::Share).await.is_ok();
+    let may_transfer = ops::authorize(store, actor, &expid, Need::Transfer).await.is_ok();
+    let body = format!(
+        r#"{header}{notice}
+<section class="panel"><h2>Who may change it</h2>{people}{share}{transfer}</section>
+<section class="panel"><h2>Audit log</h2>{log}</section>"#,
+        header = header(expid.as_str()),
+        notice = notice(message),
+        people = people(&access, may_share),
+        share = if may_share { share_form(expid.as_str()) } else { String::new() },
+        transfer = if may_transfer { transfer_form(expid.as_str()) } else { String::new() },
+        log = audit_table(&log, &format!("/experiments/{expid}/access"), false),
+    );
+    page_shell(status, &format!("{expid} access"), "wide-main", &body)
+}
+
+/// The same breadcrumbs and tabs as the experiment's other pages, with Access current.
+fn header(expid: &str) -> String {
+    let tabs = [("Overview", ""), ("Configuration", "/config"), ("Jobs", "/jobs"), ("Quick view", "/jobs?view=quick"), ("Tree", "/tree"), ("Graph", "/graph"), ("Runs", "/runs")];
+    let links: String = tabs.iter().map(|(label, path)| format!(r#"<a href="/experiments/{expid}{path}">{label}</a>"#)).collect();
+    format!(
+        r#"<nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="/experiments">Experiments</a><span aria-hidden="true">/</span><span class="mono">{expid}</span></nav>
+<nav class="tabs" aria-label="Experiment">{links}<a href="/experiments/{expid}/access" aria-current="page">Access</a></nav>"#
+    )
+}
+
+fn people(access: &AccessView, may_share: bool) -> String {
+    let owner = format!(r#"<p>Owner: <strong id="owner">{}</strong>. Admins may change any experiment.</p>"#, escape(&access.owner));
+    if access.collaborators.is_empty() {
+        return format!("{owner}<p>No collaborators.</p>");
+    }
+    let rows: String = access
+        .collaborators
+        .iter()
+        .map(|c| {
+            let remove = if may_share {
+                format!(
+                    r#"<form method="post" action="/experiments/{}/access/collaborators/{}/remove" class="inline-form"><button type="submit" class="button button-danger" aria-label="Remove {name}">Remove</button></form>"#,
+                    escape(&access.expid),
+                    query_value(&c.name),
+                    name = escape(&c.name)
+                )
+            } else {
+                String::new()
+            };
+            format!(r#"<tr><td>{}</td><td>{}</td><td class="mono">{}</td><td>{remove}</td></tr>"#, escape(&c.name), escape(&c.added_by), escape(&c.added_at))
+        })
+        .collect();
+    format!(
+        r#"{owner}<div class="table-scroll"><table class="data-table" id="collaborators"><thead><tr><th scope="col">Collaborator</th><th scope="col">Added by</th><th scope="col">Added</th><th scope="col"></th></tr></thead><tbody>{rows}</tbody></table></div>"#
+    )
+}
+
+fn share_form(expid: &str) -> String {
+    format!(
+        r#"<form method="post" action="/experiments/{expid}/access/collaborators" class="form login-form" id="add-collaborator">
+<div class="field"><label for="collaborator">Add a collaborator (an operator's account name)</label><input id="collaborator" name="name" required maxlength="64" autocomplete="off"></div>
+<button type="submit" class="button button-primary">Add</button></form>"#
+    )
+}
+
+fn transfer_form(expid: &str) -> String {
+    format!(
+        r#"<form method="post" action="/experiments/{expid}/access/owner" class="form login-form" id="set-owner">
+<div class="field"><label for="new-owner">Give it to another owner (admins only)</label><input id="new-owner" name="name" required maxlength="64" autocomplete="off"></div>
+<button type="submit" class="button">Change owner</button></form>"#
+    )
+}
