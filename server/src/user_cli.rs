@@ -53,7 +53,10 @@ enum UserCommand {
 /// Runs the command against the store; the text to print, or the error for standard error.
 pub async fn main(args: UserArgs, store: &dyn Store) -> Result<String, HindcastError> {
     // Whoever can reach the database is its administrator; the audit log names them.
-    let os_user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let os_user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self").map_or_else(|_| "unknown".into(), |m| format!("uid {}", m.uid()))
+    });
     let actor = &app::actor::Actor::local(format!("cli:{os_user}"));
     match args.command {
         UserCommand::Add { name, role, admin, password_stdin } => {

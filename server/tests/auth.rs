@@ -59,6 +59,10 @@ async fn all_needs_login_everywhere_and_sessions_follow_the_rules(backend: Backe
     let res = app.client.get(app.url("/v4/experiments")).send().await.unwrap();
     assert_eq!(res.status(), 401);
     assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    // A browser's script gets no challenge: it would open the browser's own password dialog.
+    let res = app.client.get(app.url("/v4/auth/me")).header("sec-fetch-mode", "cors").send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().get("www-authenticate").is_none());
     assert_eq!(status(&app, reqwest::Method::GET, "/api/workflow/summary?expid=a000", None, None).await, 401);
     assert_eq!(status(&app, reqwest::Method::POST, "/v4/experiments", None, None).await, 401);
     for open in ["/login", "/healthz", "/v4/openapi.json"] {

@@ -206,10 +206,9 @@ fn for_browsers(path: &str) -> bool {
 /// The status the rules give `caller` for `route` under `level`.
 fn expected_for(level: &str, route: &Route, caller: Caller) -> u16 {
     let guard_refuses_anonymous = level == "ALL" || route.method != Method::GET;
-    if caller == Caller::Anonymous && level != "NONE" && for_browsers(&route.path) && guard_refuses_anonymous {
-        if !matches!(route.class, Class::Public | Class::LoginForm) {
-            return 303;
-        }
+    let protected = !matches!(route.class, Class::Public | Class::LoginForm);
+    if caller == Caller::Anonymous && level != "NONE" && for_browsers(&route.path) && guard_refuses_anonymous && protected {
+        return 303;
     }
     expected(level, route.class, caller, route.ok)
 }

@@ -122,7 +122,7 @@ async fn render(ctx: &AppContext, actor: &Actor, status: StatusCode, message: Op
         notice = notice(message),
         select = role_select("new-role", Role::Viewer),
     );
-    page_shell(status, "Accounts", "account-main", &body)
+    page_shell(status, "Accounts", "wide-main", &body)
 }
 
 fn user_row(user: &UserView) -> String {

@@ -25,7 +25,18 @@ pub struct Guard {
     pub jwt: std::sync::Arc<super::jwt::JwtKeys>,
 }
 
-pub async fn guard(State(guard): State<Guard>, auth: AuthSession, mut request: Request, next: Next) -> Response {
+pub async fn guard(State(guard): State<Guard>, auth: AuthSession, request: Request, next: Next) -> Response {
+    // Browsers send `Sec-Fetch-Mode`; they log in by the form, and a Basic challenge would
+    // make them pop up their own password dialog over the page (e.g. when a session expires).
+    let browser = request.headers().contains_key("sec-fetch-mode");
+    let mut response = admit(guard, auth, request, next).await;
+    if browser {
+        response.headers_mut().remove(header::WWW_AUTHENTICATE);
+    }
+    response
+}
+
+async fn admit(guard: Guard, auth: AuthSession, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     if is_public(request.method(), &path) {
         return next.run(request).await;

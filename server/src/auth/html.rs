@@ -6,13 +6,23 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 pub fn page_shell(status: StatusCode, title: &str, class: &str, body: &str) -> Response {
+    frame(status, title, class, body, r#"<script type="module" src="/account.js"></script>"#, "<hc-account></hc-account>")
+}
+
+/// The login form's frame: without the account widget, whose question "who am I?" would be
+/// answered 401 with a Basic challenge, and the browser would ask for a password over it.
+pub fn login_shell(status: StatusCode, body: &str) -> Response {
+    frame(status, "Log in", "login-main", body, "", "")
+}
+
+fn frame(status: StatusCode, title: &str, class: &str, body: &str, script: &str, widget: &str) -> Response {
     let html = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark"><link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/pkg/hindcast.css"><script type="module" src="/account.js"></script><title>{title} · Hindcast</title></head>
+<link rel="stylesheet" href="/pkg/hindcast.css">{script}<title>{title} · Hindcast</title></head>
 <body><header class="topbar"><a href="/" class="brand"><span class="brand-mark" aria-hidden="true">◆</span>Hindcast</a>
-<nav aria-label="Main"><a href="/experiments">Experiments</a><a href="/v4/docs">API</a><hc-account></hc-account></nav></header>
+<nav aria-label="Main"><a href="/experiments">Experiments</a><a href="/v4/docs">API</a>{widget}</nav></header>
 <main id="main" class="{class}">{body}</main></body></html>"#,
         title = escape(title),
     );

@@ -6,7 +6,7 @@
 use super::accounts::Credentials;
 use app::access::audit::{self, Entry};
 use app::actor::Actor;
-use super::html::{escape, page_shell};
+use super::html::{escape, login_shell};
 use super::AuthSession;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
@@ -144,7 +144,7 @@ fn form_page(status: StatusCode, username: &str, next: &str, error: Option<&str>
         username = escape(username),
         next = escape(next),
     );
-    page_shell(status, "Log in", "login-main", &body)
+    login_shell(status, &body)
 }
 
 /// A server-rendered page outside the app (login, account): the app's stylesheet and top bar.
