@@ -64,3 +64,62 @@ test.describe('without JavaScript', () => {
     await expect(page.getByRole('button', { name: 'Create experiment' })).toBeVisible();
   });
 });
+
+async function logIn(page, name: string, password: string) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(`${base}/`);
+}
+
+test('an admin adds an account, the owner shares an experiment, the collaborator acts and cannot share', async ({ page }) => {
+  const otto = { name: `otto${Date.now() % 100000}`, password: 'otto correct horse' };
+  await logIn(page, authAdmin.name, authAdmin.password);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.locator('hc-account').getByRole('link', { name: 'Admin', exact: true }).click();
+  await expect(page).toHaveURL(`${base}/admin`);
+  await page.locator('#add-user').getByLabel('Name').fill(otto.name);
+  await page.locator('#add-user').getByLabel('Role').selectOption('operator');
+  await page.locator('#add-user').getByLabel(/^Password/).fill(otto.password);
+  await page.getByRole('button', { name: 'Add account' }).click();
+  await expect(page.getByRole('status')).toHaveText(`${otto.name} added as operator`);
+  await expect(page.locator('#users')).toContainText(otto.name);
+  await page.screenshot({ path: 'test-results/screens/admin.png', fullPage: true });
+
+  // The admin owns a new experiment and lets otto act on it; a missing account is refused.
+  const created = await page.request.post(`${base}/v4/experiments`, { data: { description: 'shared in e2e' } });
+  expect(created.status()).toBe(201);
+  const expid = (await created.json()).name;
+  await page.goto(`${base}/experiments/${expid}`);
+  await page.getByRole('link', { name: 'Access' }).click();
+  await expect(page).toHaveURL(`${base}/experiments/${expid}/access`);
+  await expect(page.locator('#owner')).toHaveText(authAdmin.name);
+  await page.getByLabel(/^Add a collaborator/).fill('ghost');
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(page.getByRole('alert')).toHaveText('user: There is no account named ghost.');
+  await page.getByLabel(/^Add a collaborator/).fill(otto.name);
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(page.getByRole('status')).toHaveText(`${otto.name} may now act on it`);
+  await expect(page.locator('#collaborators')).toContainText(otto.name);
+  await expect(page.locator('#audit')).toContainText('collaborator.add');
+  await page.screenshot({ path: 'test-results/screens/access.png', fullPage: true });
+
+  await page.goto(`${base}/admin/audit?action=user.add`);
+  await expect(page.locator('#audit')).toContainText(otto.name);
+  await page.locator('hc-account').getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(`${base}/login`);
+
+  // otto changes the experiment, but sees no sharing form and may not give it away.
+  await logIn(page, otto.name, otto.password);
+  const described = await page.request.patch(`${base}/v4/experiments/${expid}`, { data: { description: 'changed by a collaborator' } });
+  expect(described.status()).toBe(200);
+  await page.goto(`${base}/experiments/${expid}/access`);
+  await expect(page.locator('#collaborators')).toContainText(otto.name);
+  await expect(page.locator('#add-collaborator')).toHaveCount(0);
+  await expect(page.locator('#audit')).toContainText('changed by a collaborator');
+  const transfer = await page.request.put(`${base}/v4/experiments/${expid}/owner`, { data: { owner: otto.name } });
+  expect(transfer.status()).toBe(403);
+  await page.goto(`${base}/admin`);
+  await expect(page.getByRole('alert')).toHaveText(`${otto.name} is not an admin: only admins manage accounts.`);
+});
