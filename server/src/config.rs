@@ -68,6 +68,8 @@ pub struct AuthSettings {
     pub dev: bool,
     /// `HINDCAST_SECURE_COOKIES`: mark cookies Secure (set it when served over https).
     pub secure_cookies: bool,
+    /// Logins through other services (CAS now), and what they need to know about us.
+    pub external: crate::auth::providers::ExternalLogin,
 }
 
 /// The shortest `SECRET_KEY` accepted: 32 characters, as many bytes of randomness as the
@@ -103,6 +105,12 @@ struct FileLayer {
     secret_key: Option<String>,
     hindcast_dev: Option<bool>,
     hindcast_secure_cookies: Option<bool>,
+    hindcast_public_url: Option<String>,
+    hindcast_external_role: Option<String>,
+    cas_server_url: Option<String>,
+    cas_login_url: Option<String>,
+    cas_verify_url: Option<String>,
+    cas_protocol: Option<String>,
 }
 
 /// The file's values of the login settings.
@@ -111,6 +119,7 @@ struct AuthFileLayer {
     secret_key: Option<String>,
     hindcast_dev: Option<bool>,
     hindcast_secure_cookies: Option<bool>,
+    external: crate::auth::providers::ExternalFileLayer,
 }
 
 /// A true/false variable (`true`/`1`/`yes` or `false`/`0`/`no`), else the file's value.
@@ -123,7 +132,7 @@ fn flag(env: &impl Fn(&str) -> Option<String>, name: &'static str, from_file: Op
     }
 }
 
-fn auth_settings(env: &impl Fn(&str) -> Option<String>, layer: AuthFileLayer) -> Result<AuthSettings, ConfigError> {
+fn auth_settings(env: &impl Fn(&str) -> Option<String>, layer: AuthFileLayer, site_addr: SocketAddr) -> Result<AuthSettings, ConfigError> {
     let protection = match env("PROTECTION_LEVEL").or(layer.protection_level).map(|t| t.to_ascii_uppercase()).as_deref() {
         None | Some("ALL") => Protection::All,
         Some("WRITEONLY") => Protection::WriteOnly,
@@ -151,6 +160,7 @@ fn auth_settings(env: &impl Fn(&str) -> Option<String>, layer: AuthFileLayer) ->
         secret_key: secret_key.map(SecretString::from),
         dev,
         secure_cookies: flag(env, "HINDCAST_SECURE_COOKIES", layer.hindcast_secure_cookies)?,
+        external: crate::auth::providers::ExternalLogin::load(env, layer.external, site_addr)?,
     })
 }
 
@@ -233,7 +243,16 @@ impl Settings {
                 secret_key: layer.secret_key,
                 hindcast_dev: layer.hindcast_dev,
                 hindcast_secure_cookies: layer.hindcast_secure_cookies,
+                external: crate::auth::providers::ExternalFileLayer {
+                    hindcast_public_url: layer.hindcast_public_url,
+                    hindcast_external_role: layer.hindcast_external_role,
+                    cas_server_url: layer.cas_server_url,
+                    cas_login_url: layer.cas_login_url,
+                    cas_verify_url: layer.cas_verify_url,
+                    cas_protocol: layer.cas_protocol,
+                },
             },
+            site_addr,
         )?;
         Ok(Self {
             database_url: SecretString::from(database_url),

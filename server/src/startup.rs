@@ -53,12 +53,16 @@ pub struct Application {
 
 impl Application {
     /// Opens the database (running migrations) and binds the listener; serves nothing yet.
-    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+    pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
         let store = store::connect(settings.database_url()).await?;
         let listener = TcpListener::bind(settings.site_addr)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.site_addr, source })?;
         let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.site_addr, source })?;
+        if !settings.auth.external.public_url_given {
+            // Port 0 (tests) becomes a real port only now.
+            settings.auth.external.public_url = format!("http://{addr}");
+        }
         let engine = Engine::new(
             store.clone(),
             Arc::new(LocalExecutor),
@@ -151,6 +155,17 @@ struct WebState {
     context: AppContext,
 }
 
+/// The client that asks login providers: bounded in time, never following redirects (an
+/// answer is expected from the URL configured, not from wherever it points).
+fn provider_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("hindcast/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
 /// Sessions in the database, their cookie signed with a key derived from `SECRET_KEY`
 /// (random for the process's life without one), HttpOnly, SameSite=Lax, Secure when asked.
 fn session_layer(settings: &Settings, sessions: Sessions, store: SharedStore) -> AuthLayer {
@@ -199,7 +214,15 @@ fn router(
     let login_routes = Router::new()
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
-        .with_state(login::LoginPage { enabled: protection != Protection::None, throttle, store: context.store.clone() });
+        .route("/login/cas", get(crate::auth::cas::login))
+        .with_state(login::LoginPage {
+            enabled: protection != Protection::None,
+            throttle,
+            store: context.store.clone(),
+            external: settings.auth.external.clone(),
+            http: provider_client(),
+            cas_tickets: Arc::default(),
+        });
     let account_routes = Router::new()
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))

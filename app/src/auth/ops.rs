@@ -228,3 +228,28 @@ pub async fn change_password(store: &dyn Store, actor: &Actor, current: &str, ne
     audit::record(store, Entry::new(actor, "user.password_change", name.as_str())).await;
     view(record)
 }
+
+/// The account a provider (CAS, GitHub, OIDC) vouches for: the account of that name, created
+/// at its first login with `new_role` and no local password. A name the provider gives that
+/// is not a valid account name is refused.
+pub async fn external_account(store: &dyn Store, provider: &str, name: &str, new_role: Role) -> Result<UserRecord, HindcastError> {
+    let name = UserName::parse(name).map_err(|_| {
+        HindcastError::Forbidden(format!("{provider} vouched for '{name}', which is not a name an account here may have."))
+    })?;
+    if let Some(record) = store.user(name.as_str()).await.map_err(to_domain_error)? {
+        return Ok(record);
+    }
+    let created = store.create_user(name.as_str(), new_role.as_str(), None).await;
+    let record = match created {
+        Ok(record) => record,
+        // Two first logins at once: the other one created it.
+        Err(crate::store::StoreError::UserExists(_)) => {
+            return store.user(name.as_str()).await.map_err(to_domain_error)?.ok_or(HindcastError::Internal);
+        }
+        Err(err) => return Err(to_domain_error(err)),
+    };
+    tracing::info!(user = %name, %provider, role = %new_role, "account created at its first login");
+    let actor = Actor::local(provider.to_ascii_lowercase());
+    audit::record(store, Entry::new(&actor, "user.add", name.as_str()).after(format!("{new_role}, first login through {provider}"))).await;
+    Ok(record)
+}

@@ -34,7 +34,7 @@ impl std::fmt::Debug for SessionUser {
 }
 
 impl SessionUser {
-    fn from_record(record: UserRecord) -> Result<Self, HindcastError> {
+    pub fn from_record(record: UserRecord) -> Result<Self, HindcastError> {
         let role = Role::parse(&record.role)?;
         let auth_hash = record.password_hash.unwrap_or_else(|| format!("external:{}", record.name)).into_bytes();
         Ok(Self { id: record.id, name: record.name, role, auth_hash })

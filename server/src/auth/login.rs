@@ -18,6 +18,10 @@ use serde::Deserialize;
 pub struct LoginPage {
     /// Whether anything needs a login (`PROTECTION_LEVEL` other than NONE).
     pub enabled: bool,
+    pub external: super::providers::ExternalLogin,
+    /// For asking providers (CAS's ticket validation).
+    pub http: reqwest::Client,
+    pub cas_tickets: std::sync::Arc<super::cas::SeenTickets>,
     pub throttle: std::sync::Arc<super::throttle::Throttle>,
     /// For the audit log of logins.
     pub store: app::store::SharedStore,
@@ -42,7 +46,7 @@ pub async fn page(State(login): State<LoginPage>, auth: AuthSession, Query(query
     if !login.enabled || auth.user.is_some() {
         return Redirect::to(&next).into_response();
     }
-    form_page(StatusCode::OK, "", &next, None)
+    form_page(&login, StatusCode::OK, "", &next, None)
 }
 
 pub async fn submit(
@@ -58,7 +62,7 @@ pub async fn submit(
     let username = form.username.trim().to_owned();
     if let Err(wait) = login.throttle.check(&username, Some(peer.ip())) {
         tracing::warn!(user = %username, address = %peer.ip(), "login refused: too many failures");
-        let mut page = form_page(StatusCode::TOO_MANY_REQUESTS, &username, &next, Some(&super::throttle::message(wait)));
+        let mut page = form_page(&login, StatusCode::TOO_MANY_REQUESTS, &username, &next, Some(&super::throttle::message(wait)));
         page.headers_mut().insert(axum::http::header::RETRY_AFTER, wait.as_secs().max(1).into());
         return page;
     }
@@ -79,7 +83,7 @@ pub async fn submit(
             }
             Err(err) => {
                 tracing::error!(error = %err, "the session could not be saved at login");
-                form_page(StatusCode::INTERNAL_SERVER_ERROR, &username, &next, Some("The login could not be saved; try again."))
+                form_page(&login, StatusCode::INTERNAL_SERVER_ERROR, &username, &next, Some("The login could not be saved; try again."))
             }
         },
         Ok(None) => {
@@ -88,11 +92,11 @@ pub async fn submit(
             let tried: String = username.chars().take(64).collect();
             let entry = Entry::new(&Actor::anonymous(), "session.login_failed", tried).after(format!("from {}", peer.ip()));
             audit::record(login.store.as_ref(), entry).await;
-            form_page(StatusCode::UNAUTHORIZED, &username, &next, Some("Wrong name or password."))
+            form_page(&login, StatusCode::UNAUTHORIZED, &username, &next, Some("Wrong name or password."))
         }
         Err(err) => {
             tracing::error!(error = %err, "login failed");
-            form_page(StatusCode::INTERNAL_SERVER_ERROR, &username, &next, Some("The login failed on the server; the failure was logged."))
+            form_page(&login, StatusCode::INTERNAL_SERVER_ERROR, &username, &next, Some("The login failed on the server; the failure was logged."))
         }
     }
 }
@@ -120,9 +124,50 @@ pub async fn logout(State(login): State<LoginPage>, mut auth: AuthSession) -> Re
     Redirect::to("/login").into_response()
 }
 
+/// Links to the other ways of logging in this server offers.
+fn external_links(login: &LoginPage, next: &str) -> String {
+    let mut links = String::new();
+    if login.external.cas.is_some() {
+        links.push_str(&format!(r#"<a class="button" href="/login/cas?next={}" id="login-cas">Log in with CAS</a>"#, escape(&urlencoding::encode(next))));
+    }
+    if links.is_empty() {
+        return links;
+    }
+    format!(r#"<div class="panel login-form external-logins"><p>Or log in with your organisation's account:</p>{links}</div>"#)
+}
+
+/// Ends a login that a provider (CAS, GitHub, OIDC) vouched for: the account (created at its
+/// first login), a session with a new id, the audit log, and the page asked for.
+pub(super) async fn finish_external_login(
+    login: &LoginPage,
+    mut auth: AuthSession,
+    peer: std::net::SocketAddr,
+    provider: &str,
+    name: &str,
+    next: &str,
+) -> Response {
+    let record = match app::auth::ops::external_account(login.store.as_ref(), provider, name, login.external.new_account_role).await {
+        Ok(record) => record,
+        Err(err) => return super::html::refusal_page(err.status(), "Log in", &err.to_string()),
+    };
+    let user = match super::accounts::SessionUser::from_record(record) {
+        Ok(user) => user,
+        Err(err) => return super::html::refusal_page(err.status(), "Log in", &err.to_string()),
+    };
+    if let Err(err) = login_with_new_id(&mut auth, &user).await {
+        tracing::error!(error = %err, "the session could not be saved at login");
+        return super::html::refusal_page(StatusCode::INTERNAL_SERVER_ERROR, "Log in", "The login could not be saved; try again.");
+    }
+    tracing::info!(user = %user.name, %provider, "logged in");
+    let actor = Actor::user(&user.name, user.role);
+    let entry = Entry::new(&actor, "session.login", &user.name).after(format!("through {provider}, from {}", peer.ip()));
+    audit::record(login.store.as_ref(), entry).await;
+    Redirect::to(next).into_response()
+}
+
 /// A path on this site to go to after login; anything else (another host, `//host`,
 /// `/\host`) is replaced by the home page, so the form cannot send people elsewhere.
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.chars().any(char::is_control) => {
             n.to_owned()
@@ -131,7 +176,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn form_page(status: StatusCode, username: &str, next: &str, error: Option<&str>) -> Response {
+fn form_page(login: &LoginPage, status: StatusCode, username: &str, next: &str, error: Option<&str>) -> Response {
     let error = error.map_or(String::new(), |e| format!(r#"<p class="notice notice-error" role="alert">{}</p>"#, escape(e)));
     let body = format!(
         r#"<h1>Log in</h1>
@@ -140,7 +185,8 @@ fn form_page(status: StatusCode, username: &str, next: &str, error: Option<&str>
 <div class="field"><label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
 <input type="hidden" name="next" value="{next}">
 <button type="submit" class="button button-primary">Log in</button>
-</form>"#,
+</form>{external}"#,
+        external = external_links(login, next),
         username = escape(username),
         next = escape(next),
     );

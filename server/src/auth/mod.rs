@@ -3,12 +3,14 @@
 //! decides, for every request, who acts and whether they may (`guard`).
 
 pub mod account;
+pub mod cas;
 pub mod accounts;
 pub mod admin;
 pub mod guard;
 pub mod html;
 pub mod jwt;
 pub mod login;
+pub mod providers;
 pub mod sessions;
 pub mod sharing;
 pub mod throttle;

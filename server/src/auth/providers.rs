@@ -1,0 +1,117 @@
+//! Settings of the services people may log in through besides local passwords (CAS now),
+//! and the one rule for the accounts they bring: a name the provider vouches for is the
+//! account of that name, created on first login with `HINDCAST_EXTERNAL_ROLE` (viewer unless
+//! set) and no local password.
+
+use crate::config::ConfigError;
+use app::auth::Role;
+use std::net::SocketAddr;
+
+/// The file's values (same names as the variables, lower case).
+#[derive(Debug, Default)]
+pub struct ExternalFileLayer {
+    pub hindcast_public_url: Option<String>,
+    pub hindcast_external_role: Option<String>,
+    pub cas_server_url: Option<String>,
+    pub cas_login_url: Option<String>,
+    pub cas_verify_url: Option<String>,
+    pub cas_protocol: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExternalLogin {
+    /// `HINDCAST_PUBLIC_URL`: where browsers reach this server (behind a proxy, its https
+    /// address), for the return addresses given to providers. Default `http://<site addr>`.
+    pub public_url: String,
+    /// Whether `public_url` was configured (else it follows the address actually bound).
+    pub public_url_given: bool,
+    /// The role of accounts created at their first external login.
+    pub new_account_role: Role,
+    pub cas: Option<CasSettings>,
+}
+
+/// `CAS_SERVER_URL` (its `/login` and `/p3/serviceValidate`, or `/serviceValidate` with
+/// `CAS_PROTOCOL=2`), or `CAS_LOGIN_URL` and `CAS_VERIFY_URL` given apart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CasSettings {
+    pub login_url: String,
+    pub verify_url: String,
+}
+
+fn http_url(name: &'static str, text: &str) -> Result<String, ConfigError> {
+    let trimmed = text.trim().trim_end_matches('/');
+    if !(trimmed.starts_with("https://") || trimmed.starts_with("http://")) || trimmed.contains(char::is_whitespace) {
+        return Err(ConfigError::Invalid { name, message: format!("'{text}' is not an http(s) URL") });
+    }
+    Ok(trimmed.to_owned())
+}
+
+impl ExternalLogin {
+    pub fn load(env: &impl Fn(&str) -> Option<String>, file: ExternalFileLayer, site_addr: SocketAddr) -> Result<Self, ConfigError> {
+        let given = env("HINDCAST_PUBLIC_URL").or(file.hindcast_public_url);
+        let public_url_given = given.is_some();
+        let public_url = match given {
+            Some(url) => http_url("HINDCAST_PUBLIC_URL", &url)?,
+            None => format!("http://{site_addr}"),
+        };
+        let new_account_role = match env("HINDCAST_EXTERNAL_ROLE").or(file.hindcast_external_role) {
+            Some(text) => Role::parse(&text).map_err(|err| ConfigError::Invalid { name: "HINDCAST_EXTERNAL_ROLE", message: err.to_string() })?,
+            None => Role::Viewer,
+        };
+        let server = env("CAS_SERVER_URL").or(file.cas_server_url);
+        let login = env("CAS_LOGIN_URL").or(file.cas_login_url);
+        let verify = env("CAS_VERIFY_URL").or(file.cas_verify_url);
+        let protocol = env("CAS_PROTOCOL").or(file.cas_protocol);
+        let cas = match (server, login, verify) {
+            (None, None, None) => None,
+            (Some(server), None, None) => {
+                let base = http_url("CAS_SERVER_URL", &server)?;
+                let validate = match protocol.as_deref().map(str::trim) {
+                    None | Some("3") => "p3/serviceValidate",
+                    Some("2") => "serviceValidate",
+                    Some(other) => return Err(ConfigError::Invalid { name: "CAS_PROTOCOL", message: format!("'{other}' is neither 2 nor 3") }),
+                };
+                Some(CasSettings { login_url: format!("{base}/login"), verify_url: format!("{base}/{validate}") })
+            }
+            (None, Some(login), Some(verify)) => {
+                Some(CasSettings { login_url: http_url("CAS_LOGIN_URL", &login)?, verify_url: http_url("CAS_VERIFY_URL", &verify)? })
+            }
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "CAS_SERVER_URL",
+                    message: "set CAS_SERVER_URL alone, or both CAS_LOGIN_URL and CAS_VERIFY_URL".into(),
+                })
+            }
+        };
+        Ok(Self { public_url, public_url_given, new_account_role, cas })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<ExternalLogin, ConfigError> {
+        let map: std::collections::HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        ExternalLogin::load(&|name: &str| map.get(name).cloned(), ExternalFileLayer::default(), "127.0.0.1:3000".parse().unwrap())
+    }
+
+    #[test]
+    fn cas_urls_follow_the_protocol_or_are_given_apart() {
+        let none = load(&[]).unwrap();
+        assert!(none.cas.is_none());
+        assert_eq!((none.public_url.as_str(), none.new_account_role), ("http://127.0.0.1:3000", Role::Viewer));
+        let v3 = load(&[("CAS_SERVER_URL", "https://cas.example.org/cas/")]).unwrap().cas.unwrap();
+        assert_eq!(v3.login_url, "https://cas.example.org/cas/login");
+        assert_eq!(v3.verify_url, "https://cas.example.org/cas/p3/serviceValidate");
+        let v2 = load(&[("CAS_SERVER_URL", "https://cas.example.org/cas"), ("CAS_PROTOCOL", "2")]).unwrap().cas.unwrap();
+        assert_eq!(v2.verify_url, "https://cas.example.org/cas/serviceValidate");
+        let apart = load(&[("CAS_LOGIN_URL", "https://a/login"), ("CAS_VERIFY_URL", "https://b/validate")]).unwrap().cas.unwrap();
+        assert_eq!((apart.login_url.as_str(), apart.verify_url.as_str()), ("https://a/login", "https://b/validate"));
+        assert!(load(&[("CAS_LOGIN_URL", "https://a/login")]).is_err());
+        assert!(load(&[("CAS_SERVER_URL", "cas.example.org")]).unwrap_err().to_string().contains("not an http(s) URL"));
+        assert!(load(&[("CAS_SERVER_URL", "https://x"), ("CAS_PROTOCOL", "1")]).is_err());
+        assert!(load(&[("HINDCAST_EXTERNAL_ROLE", "root")]).is_err());
+        assert_eq!(load(&[("HINDCAST_EXTERNAL_ROLE", "operator")]).unwrap().new_account_role, Role::Operator);
+    }
+}
