@@ -111,6 +111,13 @@ struct FileLayer {
     cas_login_url: Option<String>,
     cas_verify_url: Option<String>,
     cas_protocol: Option<String>,
+    github_oauth_client_id: Option<String>,
+    github_oauth_client_secret: Option<String>,
+    github_oauth_whitelist_organization: Option<String>,
+    github_oauth_whitelist_team: Option<String>,
+    github_oauth_authorize_url: Option<String>,
+    github_oauth_token_url: Option<String>,
+    github_api_url: Option<String>,
 }
 
 /// The file's values of the login settings.
@@ -250,6 +257,13 @@ impl Settings {
                     cas_login_url: layer.cas_login_url,
                     cas_verify_url: layer.cas_verify_url,
                     cas_protocol: layer.cas_protocol,
+                    github_oauth_client_id: layer.github_oauth_client_id,
+                    github_oauth_client_secret: layer.github_oauth_client_secret,
+                    github_oauth_whitelist_organization: layer.github_oauth_whitelist_organization,
+                    github_oauth_whitelist_team: layer.github_oauth_whitelist_team,
+                    github_oauth_authorize_url: layer.github_oauth_authorize_url,
+                    github_oauth_token_url: layer.github_oauth_token_url,
+                    github_api_url: layer.github_api_url,
                 },
             },
             site_addr,

@@ -215,6 +215,8 @@ fn router(
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/login/cas", get(crate::auth::cas::login))
+        .route("/login/github", get(crate::auth::github::start))
+        .route("/login/github/callback", get(crate::auth::github::callback))
         .with_state(login::LoginPage {
             enabled: protection != Protection::None,
             throttle,

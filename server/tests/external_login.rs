@@ -1,6 +1,7 @@
-//! Logging in through CAS against a CAS server on loopback that speaks protocol 2
-//! (`serviceValidate`) and 3 (`p3/serviceValidate`) as the protocol describes: service tickets
-//! are single-use and valid only for the service they were issued to.
+//! Logging in through other services, against servers on loopback that speak their protocols:
+//! CAS 2 (`serviceValidate`) and 3 (`p3/serviceValidate`), whose service tickets are
+//! single-use and valid only for the service they were issued to; and GitHub's OAuth (code
+//! flow with state and PKCE) with its user and membership endpoints.
 
 mod support;
 
@@ -168,4 +169,176 @@ async fn cas_protocol_2(backend: Backend) {
     cas_logins_create_accounts_and_refuse_replays(backend, "2").await
 }
 
-on_both_backends!(cas_protocol_3, cas_protocol_2);
+/// GitHub as far as the login needs it: codes bound to a PKCE challenge and a redirect URI,
+/// one user, and their organisation and team memberships.
+#[derive(Clone, Default)]
+struct Github {
+    /// code → (challenge, redirect_uri)
+    codes: Arc<Mutex<HashMap<String, (String, String)>>>,
+    login: Arc<Mutex<String>>,
+    org_state: Arc<Mutex<Option<&'static str>>>,
+    team_state: Arc<Mutex<Option<&'static str>>>,
+}
+
+#[derive(Deserialize)]
+struct AuthorizeQuery {
+    client_id: String,
+    redirect_uri: String,
+    state: String,
+    code_challenge: String,
+    code_challenge_method: String,
+}
+
+async fn gh_authorize(State(gh): State<Github>, Query(q): Query<AuthorizeQuery>) -> Response {
+    assert_eq!((q.client_id.as_str(), q.code_challenge_method.as_str()), ("hindcast-test", "S256"));
+    let code = format!("code{}", gh.codes.lock().unwrap().len());
+    gh.codes.lock().unwrap().insert(code.clone(), (q.code_challenge, q.redirect_uri.clone()));
+    Redirect::to(&format!("{}?code={code}&state={}", q.redirect_uri, q.state)).into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    client_secret: String,
+    code: String,
+    redirect_uri: String,
+    code_verifier: String,
+}
+
+async fn gh_token(State(gh): State<Github>, axum::Form(f): axum::Form<TokenForm>) -> axum::Json<Value> {
+    use base64::Engine;
+    use sha2::Digest;
+    let issued = gh.codes.lock().unwrap().remove(&f.code);
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(f.code_verifier.as_bytes()));
+    let good = f.client_secret == "s3cret" && issued == Some((challenge, f.redirect_uri));
+    axum::Json(if good {
+        serde_json::json!({"access_token": "gho_test", "token_type": "bearer", "scope": "read:org"})
+    } else {
+        serde_json::json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."})
+    })
+}
+
+async fn gh_user(State(gh): State<Github>, headers: axum::http::HeaderMap) -> axum::Json<Value> {
+    assert_eq!(headers["authorization"], "Bearer gho_test");
+    axum::Json(serde_json::json!({"login": *gh.login.lock().unwrap(), "id": 1}))
+}
+
+fn membership(state: Option<&'static str>) -> Response {
+    match state {
+        Some(state) => axum::Json(serde_json::json!({"state": state, "role": "member"})).into_response(),
+        None => (axum::http::StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"message": "Not Found"}))).into_response(),
+    }
+}
+
+async fn gh_org(State(gh): State<Github>, axum::extract::Path(org): axum::extract::Path<String>) -> Response {
+    assert_eq!(org, "bsc-es");
+    membership(*gh.org_state.lock().unwrap())
+}
+
+async fn gh_team(State(gh): State<Github>, axum::extract::Path((org, team, user)): axum::extract::Path<(String, String, String)>) -> Response {
+    assert_eq!((org.as_str(), team.as_str(), user.as_str()), ("bsc-es", "climate", gh.login.lock().unwrap().as_str()));
+    membership(*gh.team_state.lock().unwrap())
+}
+
+async fn spawn_github(gh: Github) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let app = axum::Router::new()
+        .route("/login/oauth/authorize", get(gh_authorize))
+        .route("/login/oauth/access_token", axum::routing::post(gh_token))
+        .route("/api/user", get(gh_user))
+        .route("/api/user/memberships/orgs/{org}", get(gh_org))
+        .route("/api/orgs/{org}/teams/{team}/memberships/{user}", get(gh_team))
+        .with_state(gh);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app).with_graceful_shutdown(async { stopped.await.ok(); }).await.ok();
+    });
+    (base, stop)
+}
+
+/// Starts a GitHub login and follows it to the callback: the callback URL and the cookie
+/// of the browser that started it.
+async fn through_github(app: &TestApp, next: &str) -> (String, String) {
+    let res = app.client.get(app.url(&format!("/login/github?next={}", urlencoding::encode(next)))).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let to_github = res.headers()["location"].to_str().unwrap().to_owned();
+    let res = app.client.get(&to_github).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    (res.headers()["location"].to_str().unwrap().to_owned(), cookie)
+}
+
+async fn github_logins_check_state_pkce_and_membership(backend: Backend) {
+    let gh = Github::default();
+    *gh.login.lock().unwrap() = "Octo-Cat".into();
+    *gh.org_state.lock().unwrap() = Some("active");
+    *gh.team_state.lock().unwrap() = Some("active");
+    let (base, _stop) = spawn_github(gh.clone()).await;
+    let (authorize, token, api) = (format!("{base}/login/oauth/authorize"), format!("{base}/login/oauth/access_token"), format!("{base}/api"));
+    let app = spawn_app_with(
+        backend,
+        &[
+            ("PROTECTION_LEVEL", "ALL"),
+            ("SECRET_KEY", KEY),
+            ("GITHUB_OAUTH_CLIENT_ID", "hindcast-test"),
+            ("GITHUB_OAUTH_CLIENT_SECRET", "s3cret"),
+            ("GITHUB_OAUTH_WHITELIST_ORGANIZATION", "bsc-es"),
+            ("GITHUB_OAUTH_WHITELIST_TEAM", "climate"),
+            ("GITHUB_OAUTH_AUTHORIZE_URL", authorize.as_str()),
+            ("GITHUB_OAUTH_TOKEN_URL", token.as_str()),
+            ("GITHUB_API_URL", api.as_str()),
+        ],
+    )
+    .await;
+    let page = app.client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"id="login-github""#), "{page}");
+
+    // An active member of the organisation and team comes in, where they asked to go.
+    let (callback, cookie) = through_github(&app, "/experiments").await;
+    let res = app.client.get(&callback).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!((res.status().as_u16(), res.headers()["location"].to_str().unwrap()), (303, "/experiments"));
+    let session = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert_eq!(me(&app, &session).await["name"], "octo-cat");
+
+    // The same callback again (the state is spent), from another browser (no state), or with
+    // a state changed on the way: refused, and no session.
+    let res = app.client.get(&callback).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let (callback, cookie) = through_github(&app, "/").await;
+    let res = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("No GitHub login was started in this browser"));
+    let (callback, cookie2) = through_github(&app, "/").await;
+    let tampered = callback.replace("state=", "state=x");
+    let res = app.client.get(&tampered).header("cookie", &cookie2).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("does not match"));
+    drop(cookie);
+
+    // A code traded without the right verifier is refused by GitHub, and said so.
+    let (callback, cookie) = through_github(&app, "/").await;
+    let code = callback.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    gh.codes.lock().unwrap().get_mut(&code).unwrap().0 = "another challenge".into();
+    let res = app.client.get(&callback).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("The code passed is incorrect or expired."));
+
+    // A pending member of the organisation, then an active one outside the team: refused.
+    *gh.org_state.lock().unwrap() = Some("pending");
+    let (callback, cookie) = through_github(&app, "/").await;
+    let res = app.client.get(&callback).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("Octo-Cat is not an active member of the GitHub organisation bsc-es"));
+    *gh.org_state.lock().unwrap() = Some("active");
+    *gh.team_state.lock().unwrap() = None;
+    let (callback, cookie) = through_github(&app, "/").await;
+    let res = app.client.get(&callback).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("the team bsc-es/climate"));
+    // GitHub saying no (the user declined) is shown as such.
+    let res = app.client.get(app.url("/login/github/callback?error=access_denied&error_description=The+user+has+denied+your+application+access.")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("The user has denied your application access."));
+}
+
+on_both_backends!(cas_protocol_3, cas_protocol_2, github_logins_check_state_pkce_and_membership);

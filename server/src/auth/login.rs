@@ -130,6 +130,9 @@ fn external_links(login: &LoginPage, next: &str) -> String {
     if login.external.cas.is_some() {
         links.push_str(&format!(r#"<a class="button" href="/login/cas?next={}" id="login-cas">Log in with CAS</a>"#, escape(&urlencoding::encode(next))));
     }
+    if login.external.github.is_some() {
+        links.push_str(&format!(r#"<a class="button" href="/login/github?next={}" id="login-github">Log in with GitHub</a>"#, escape(&urlencoding::encode(next))));
+    }
     if links.is_empty() {
         return links;
     }

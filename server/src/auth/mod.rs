@@ -6,6 +6,7 @@ pub mod account;
 pub mod cas;
 pub mod accounts;
 pub mod admin;
+pub mod github;
 pub mod guard;
 pub mod html;
 pub mod jwt;

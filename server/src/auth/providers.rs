@@ -16,6 +16,13 @@ pub struct ExternalFileLayer {
     pub cas_login_url: Option<String>,
     pub cas_verify_url: Option<String>,
     pub cas_protocol: Option<String>,
+    pub github_oauth_client_id: Option<String>,
+    pub github_oauth_client_secret: Option<String>,
+    pub github_oauth_whitelist_organization: Option<String>,
+    pub github_oauth_whitelist_team: Option<String>,
+    pub github_oauth_authorize_url: Option<String>,
+    pub github_oauth_token_url: Option<String>,
+    pub github_api_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -28,6 +35,65 @@ pub struct ExternalLogin {
     /// The role of accounts created at their first external login.
     pub new_account_role: Role,
     pub cas: Option<CasSettings>,
+    pub github: Option<GithubSettings>,
+}
+
+/// GitHub OAuth: `GITHUB_OAUTH_CLIENT_ID` and `…_CLIENT_SECRET`, optionally restricted to the
+/// active members of `GITHUB_OAUTH_WHITELIST_ORGANIZATION` (and of its
+/// `GITHUB_OAUTH_WHITELIST_TEAM`). Every GitHub URL can be changed (GitHub Enterprise, tests).
+#[derive(Clone)]
+pub struct GithubSettings {
+    pub client_id: String,
+    pub client_secret: secrecy::SecretString,
+    pub organization: Option<String>,
+    pub team: Option<String>,
+    pub authorize_url: String,
+    pub token_url: String,
+    pub api_url: String,
+}
+
+impl std::fmt::Debug for GithubSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubSettings")
+            .field("client_id", &self.client_id)
+            .field("organization", &self.organization)
+            .field("team", &self.team)
+            .finish_non_exhaustive()
+    }
+}
+
+fn github(env: &impl Fn(&str) -> Option<String>, file: &ExternalFileLayer) -> Result<Option<GithubSettings>, ConfigError> {
+    let pick = |name: &str, from_file: &Option<String>| env(name).or_else(|| from_file.clone());
+    let id = pick("GITHUB_OAUTH_CLIENT_ID", &file.github_oauth_client_id);
+    let secret = pick("GITHUB_OAUTH_CLIENT_SECRET", &file.github_oauth_client_secret);
+    let (client_id, client_secret) = match (id, secret) {
+        (None, None) => return Ok(None),
+        (Some(id), Some(secret)) => (id, secret),
+        _ => {
+            return Err(ConfigError::Invalid {
+                name: "GITHUB_OAUTH_CLIENT_ID",
+                message: "set both GITHUB_OAUTH_CLIENT_ID and GITHUB_OAUTH_CLIENT_SECRET".into(),
+            })
+        }
+    };
+    let organization = pick("GITHUB_OAUTH_WHITELIST_ORGANIZATION", &file.github_oauth_whitelist_organization);
+    let team = pick("GITHUB_OAUTH_WHITELIST_TEAM", &file.github_oauth_whitelist_team);
+    if team.is_some() && organization.is_none() {
+        return Err(ConfigError::Invalid {
+            name: "GITHUB_OAUTH_WHITELIST_TEAM",
+            message: "a team belongs to an organisation: set GITHUB_OAUTH_WHITELIST_ORGANIZATION too".into(),
+        });
+    }
+    let url = |name: &'static str, from_file: &Option<String>, default: &str| http_url(name, &pick(name, from_file).unwrap_or_else(|| default.into()));
+    Ok(Some(GithubSettings {
+        client_id,
+        client_secret: secrecy::SecretString::from(client_secret),
+        organization,
+        team,
+        authorize_url: url("GITHUB_OAUTH_AUTHORIZE_URL", &file.github_oauth_authorize_url, "https://github.com/login/oauth/authorize")?,
+        token_url: url("GITHUB_OAUTH_TOKEN_URL", &file.github_oauth_token_url, "https://github.com/login/oauth/access_token")?,
+        api_url: url("GITHUB_API_URL", &file.github_api_url, "https://api.github.com")?,
+    }))
 }
 
 /// `CAS_SERVER_URL` (its `/login` and `/p3/serviceValidate`, or `/serviceValidate` with
@@ -48,6 +114,7 @@ fn http_url(name: &'static str, text: &str) -> Result<String, ConfigError> {
 
 impl ExternalLogin {
     pub fn load(env: &impl Fn(&str) -> Option<String>, file: ExternalFileLayer, site_addr: SocketAddr) -> Result<Self, ConfigError> {
+        let github = github(env, &file)?;
         let given = env("HINDCAST_PUBLIC_URL").or(file.hindcast_public_url);
         let public_url_given = given.is_some();
         let public_url = match given {
@@ -83,7 +150,7 @@ impl ExternalLogin {
                 })
             }
         };
-        Ok(Self { public_url, public_url_given, new_account_role, cas })
+        Ok(Self { public_url, public_url_given, new_account_role, cas, github })
     }
 }
 
@@ -113,5 +180,17 @@ mod tests {
         assert!(load(&[("CAS_SERVER_URL", "https://x"), ("CAS_PROTOCOL", "1")]).is_err());
         assert!(load(&[("HINDCAST_EXTERNAL_ROLE", "root")]).is_err());
         assert_eq!(load(&[("HINDCAST_EXTERNAL_ROLE", "operator")]).unwrap().new_account_role, Role::Operator);
+    }
+
+    #[test]
+    fn github_needs_both_keys_and_a_team_needs_its_organisation() {
+        assert!(load(&[]).unwrap().github.is_none());
+        assert!(load(&[("GITHUB_OAUTH_CLIENT_ID", "id")]).is_err());
+        let both = [("GITHUB_OAUTH_CLIENT_ID", "id"), ("GITHUB_OAUTH_CLIENT_SECRET", "s3cret")];
+        let github = load(&both).unwrap().github.unwrap();
+        assert_eq!(github.api_url, "https://api.github.com");
+        assert!(!format!("{github:?}").contains("s3cret"), "the secret never reaches logs");
+        let team = [both[0], both[1], ("GITHUB_OAUTH_WHITELIST_TEAM", "climate")];
+        assert!(load(&team).unwrap_err().to_string().contains("belongs to an organisation"));
     }
 }
