@@ -42,6 +42,7 @@ export default defineConfig({
       DATABASE_URL: process.env.HINDCAST_E2E_AUTH_DB ?? 'sqlite://test-results/e2e-auth.db',
       PROTECTION_LEVEL: 'ALL',
       SECRET_KEY: 'an end-to-end test key, longer than 32 characters',
+      EMBED_FRAME_ANCESTORS: 'http://localhost:4999',
       E2E_ADMIN_PASSWORD: authAdmin.password,
     }),
   ],

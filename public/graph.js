@@ -88,10 +88,16 @@ class HindcastGraph extends HTMLElement {
     return `/v4/experiments/${encodeURIComponent(this.getAttribute("expid"))}`;
   }
 
+  // An embedded graph's signed read-only link, carried on every request it makes.
+  get grant() {
+    const embed = this.getAttribute("embed");
+    return embed ? `?embed=${encodeURIComponent(embed)}` : "";
+  }
+
   async load() {
     const started = performance.now();
     try {
-      const [layout, statuses] = await Promise.all([fetchJson(`${this.base}/graph`), fetchJson(`${this.base}/graph/statuses`)]);
+      const [layout, statuses] = await Promise.all([fetchJson(`${this.base}/graph${this.grant}`), fetchJson(`${this.base}/graph/statuses${this.grant}`)]);
       this.layout = layout;
       this.index();
       this.applyStatuses(statuses);
@@ -118,7 +124,7 @@ class HindcastGraph extends HTMLElement {
     if (this.unfollow) return;
     const reloadStatuses = async () => {
       try {
-        const statuses = await fetchJson(`${this.base}/graph/statuses`);
+        const statuses = await fetchJson(`${this.base}/graph/statuses${this.grant}`);
         if (statuses.graph_version !== this.layout.graph_version) return this.load();
         this.applyStatuses(statuses);
         this.redraw();
@@ -135,7 +141,7 @@ class HindcastGraph extends HTMLElement {
       },
       graph: () => this.load(),
       reset: reloadStatuses,
-    });
+    }, this.grant);
   }
 
   // One draw per animation frame, however many events arrive.
@@ -527,7 +533,10 @@ class HindcastGraph extends HTMLElement {
     };
     const list = (jobs, parents) => jobs.length === 0 ? "<p>None</p>" :
       `<ul>${jobs.map((j) => `<li><button type="button" data-job="${j}">${escapeHtml(names[j])}</button> ${escapeHtml(STATUS[this.statuses[j]] ?? "")}${parents ? condition(j, job) : condition(job, j)}</li>`).join("")}</ul>`;
-    const jobsLink = `/experiments/${encodeURIComponent(this.getAttribute("expid"))}/jobs?job_name=${encodeURIComponent(name)}`;
+    const expid = encodeURIComponent(this.getAttribute("expid"));
+    const jobsLink = this.grant
+      ? `/embed/experiments/${expid}/jobs${this.grant}&job_name=${encodeURIComponent(name)}`
+      : `/experiments/${expid}/jobs?job_name=${encodeURIComponent(name)}`;
     this.panel.hidden = false;
     this.panel.innerHTML = `
       <h3>${escapeHtml(name)}</h3>

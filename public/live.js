@@ -2,14 +2,16 @@
 // that follows it (GET /v4/experiments/{expid}/events). The browser reconnects on its own,
 // sending Last-Event-ID, and the server replays what was missed (or sends `reset`).
 //   const stop = follow("a000", { jobs: ({ jobs }) => …, graph: () => …, reset: () => … });
+// `query` (e.g. `?embed=…`) is added to the stream's address: embedded pages' signed link.
 
 const connections = new Map();
 
-export function follow(expid, handlers) {
-  let connection = connections.get(expid);
+export function follow(expid, handlers, query = "") {
+  const key = `${expid}${query}`;
+  let connection = connections.get(key);
   if (!connection) {
-    connection = { source: new EventSource(`/v4/experiments/${encodeURIComponent(expid)}/events`), users: 0 };
-    connections.set(expid, connection);
+    connection = { source: new EventSource(`/v4/experiments/${encodeURIComponent(expid)}/events${query}`), users: 0 };
+    connections.set(key, connection);
   }
   connection.users += 1;
   const listeners = Object.entries(handlers).map(([name, handle]) => {
@@ -22,7 +24,7 @@ export function follow(expid, handlers) {
     connection.users -= 1;
     if (connection.users === 0) {
       connection.source.close();
-      connections.delete(expid);
+      connections.delete(key);
     }
   };
 }

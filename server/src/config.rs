@@ -70,6 +70,9 @@ pub struct AuthSettings {
     pub secure_cookies: bool,
     /// Logins through other services (CAS now), and what they need to know about us.
     pub external: crate::auth::providers::ExternalLogin,
+    /// `EMBED_FRAME_ANCESTORS`: the portals (origins, space- or comma-separated) allowed to
+    /// frame the `/embed/…` pages; every other page forbids framing.
+    pub embed_frame_ancestors: Vec<String>,
 }
 
 /// The shortest `SECRET_KEY` accepted: 32 characters, as many bytes of randomness as the
@@ -118,10 +121,12 @@ struct FileLayer {
     github_oauth_authorize_url: Option<String>,
     github_oauth_token_url: Option<String>,
     github_api_url: Option<String>,
+    embed_frame_ancestors: Option<String>,
 }
 
 /// The file's values of the login settings.
 struct AuthFileLayer {
+    embed_frame_ancestors: Option<String>,
     protection_level: Option<String>,
     secret_key: Option<String>,
     hindcast_dev: Option<bool>,
@@ -168,7 +173,32 @@ fn auth_settings(env: &impl Fn(&str) -> Option<String>, layer: AuthFileLayer, si
         dev,
         secure_cookies: flag(env, "HINDCAST_SECURE_COOKIES", layer.hindcast_secure_cookies)?,
         external: crate::auth::providers::ExternalLogin::load(env, layer.external, site_addr)?,
+        embed_frame_ancestors: frame_ancestors(env("EMBED_FRAME_ANCESTORS").or(layer.embed_frame_ancestors))?,
     })
+}
+
+/// Origins like `https://portal.example.org` (or `'self'`); anything that could bend the
+/// policy (quotes, semicolons, paths, wildcards beyond a subdomain's) is refused.
+fn frame_ancestors(text: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let Some(text) = text else { return Ok(Vec::new()) };
+    text.split([' ', ','])
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+            let host_ok = host.is_some_and(|h| {
+                let h = h.strip_prefix("*.").unwrap_or(h);
+                !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+            });
+            if origin == "'self'" || host_ok {
+                Ok(origin.to_owned())
+            } else {
+                Err(ConfigError::Invalid {
+                    name: "EMBED_FRAME_ANCESTORS",
+                    message: format!("'{origin}' is not an origin like https://portal.example.org"),
+                })
+            }
+        })
+        .collect()
 }
 
 impl Settings {
@@ -246,6 +276,7 @@ impl Settings {
         let auth = auth_settings(
             &env,
             AuthFileLayer {
+                embed_frame_ancestors: layer.embed_frame_ancestors,
                 protection_level: layer.protection_level,
                 secret_key: layer.secret_key,
                 hindcast_dev: layer.hindcast_dev,
@@ -310,6 +341,16 @@ mod tests {
         let mut map: HashMap<String, String> = HashMap::from([("HINDCAST_DEV".to_owned(), "true".to_owned())]);
         map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn frame_ancestors_are_origins_only() {
+        let list = frame_ancestors(Some("https://portal.example.org, http://127.0.0.1:8080 'self' https://*.bsc.es".into())).unwrap();
+        assert_eq!(list, ["https://portal.example.org", "http://127.0.0.1:8080", "'self'", "https://*.bsc.es"]);
+        for bad in ["*", "portal.example.org", "https://a.org;script-src *", "https://a.org/path", "'unsafe-inline'", "https://"] {
+            assert!(frame_ancestors(Some(bad.into())).is_err(), "{bad}");
+        }
+        assert!(frame_ancestors(None).unwrap().is_empty());
     }
 
     #[test]

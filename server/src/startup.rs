@@ -97,7 +97,8 @@ impl Application {
             tracing::warn!("HINDCAST_DEV: no SECRET_KEY; sessions end when the server stops");
         }
         let jwt = crate::auth::jwt::JwtKeys::new(settings.auth.secret_key.as_ref()).map_err(StartupError::Randomness)?;
-        let router = router(&settings, context, hub, sessions, Arc::new(jwt));
+        let embed = crate::auth::embed_links::EmbedKeys::new(settings.auth.secret_key.as_ref()).map_err(StartupError::Randomness)?;
+        let router = router(&settings, context, hub, sessions, Arc::new(jwt), Arc::new(embed));
         Ok(Self { listener, router, store })
     }
 
@@ -141,14 +142,6 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown requested; finishing requests in flight");
 }
 
-/// Everything comes from this site; no page may be framed (embeddable pages will say
-/// otherwise). Inline scripts and styles stay allowed: Leptos writes its hydration data and
-/// start-up as inline scripts, and the views' elements style their shadow roots inline;
-/// `wasm-unsafe-eval` lets the browser compile the wasm.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
-     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
-     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
-
 #[derive(Clone, axum::extract::FromRef)]
 struct WebState {
     leptos_options: LeptosOptions,
@@ -191,6 +184,7 @@ fn router(
     hub: Arc<crate::engine::events::EventHub>,
     sessions: Sessions,
     jwt: Arc<crate::auth::jwt::JwtKeys>,
+    embed: Arc<crate::auth::embed_links::EmbedKeys>,
 ) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name(settings.output_name.clone())
@@ -209,6 +203,7 @@ fn router(
         store: context.store.clone(),
         throttle: throttle.clone(),
         jwt: jwt.clone(),
+        embed: embed.clone(),
     };
     let auth_layer = session_layer(settings, sessions, context.store.clone());
     let login_routes = Router::new()
@@ -240,6 +235,8 @@ fn router(
         .route("/experiments/{expid}/access/collaborators", post(sharing::add_collaborator))
         .route("/experiments/{expid}/access/collaborators/{name}/remove", post(sharing::remove_collaborator))
         .route("/experiments/{expid}/access/owner", post(sharing::set_owner))
+        .route("/experiments/{expid}/access/embed", post(sharing::create_embed_link))
+        .route("/embed/experiments/{expid}/{view}", get(crate::embed::page))
         .with_state(context.clone());
     Router::new()
         .merge(login_routes)
@@ -261,6 +258,8 @@ fn router(
         // The guard runs inside the session layer, which loads the session's user first.
         .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
         .layer(axum::Extension(jwt))
+        .layer(axum::Extension(embed))
+        .layer(axum::Extension(crate::auth::providers::PublicUrl(settings.auth.external.public_url.clone())))
         .layer(auth_layer)
         .layer(axum::middleware::from_fn(crate::web_security::refuse_cross_site_writes))
         .layer(CompressionLayer::new())
@@ -272,11 +271,10 @@ fn router(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        .layer(axum::middleware::from_fn_with_state(
+            crate::framing::Framing::new(&settings.auth.embed_frame_ancestors),
+            crate::framing::content_security_policy,
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req
                 .extensions()

@@ -112,6 +112,9 @@ fn routes(e: &str, run: i64) -> Vec<Route> {
     for page in ["/", "/experiments", "/experiments/new"] {
         all.push(route(get.clone(), page, Page, 200));
     }
+    for view in ["summary", "tree", "graph", "jobs"] {
+        all.push(route(get.clone(), format!("/embed/experiments/{e}/{view}"), Page, 200));
+    }
     for tab in ["/access", "", "/jobs", "/jobs?view=quick", "/tree", "/graph", "/config", "/runs"] {
         all.push(route(get.clone(), format!("/experiments/{e}{tab}"), Page, 200));
     }
@@ -177,6 +180,8 @@ fn routes(e: &str, run: i64) -> Vec<Route> {
         with(post.clone(), format!("{x}/collaborators"), Body::Json(json!({"name": "carl"})), Share, 200),
         route(delete.clone(), format!("{x}/collaborators/carl"), Share, 200),
         with(put.clone(), format!("{x}/owner"), Body::Json(json!({"owner": "owen"})), Transfer, 200),
+        with(post.clone(), format!("{x}/embed-links"), Body::Json(json!({"expires_in_days": 2})), Share, 201),
+        with(post.clone(), format!("/experiments/{e}/access/embed"), Body::Form(vec![("expires_in_days", "2".into())]), Share, 201),
         route(get.clone(), "/v4/users", Accounts, 200),
         with(post.clone(), "/v4/users", Body::Json(json!({"name": "ana", "role": "viewer"})), Accounts, 409),
         with(patch.clone(), "/v4/users/carl", Body::Json(json!({"role": "operator"})), Accounts, 200),
@@ -249,7 +254,8 @@ struct World {
 }
 
 async fn world(backend: Backend, level: &str) -> World {
-    let app = spawn_app_with(backend, &[("PROTECTION_LEVEL", level), ("SECRET_KEY", KEY)]).await;
+    let portals = [("PROTECTION_LEVEL", level), ("SECRET_KEY", KEY), ("EMBED_FRAME_ANCESTORS", "https://portal.example.org")];
+    let app = spawn_app_with(backend, &portals).await;
     let store = app.store.as_ref();
     let cli = Actor::local("cli:test");
     let mut tokens = HashMap::new();
@@ -461,4 +467,53 @@ async fn owners_share_admins_transfer_and_the_audit_log_keeps_it_all(backend: Ba
     assert_eq!(by_cli["entries"].as_array().unwrap().len(), 6, "{by_cli}");
 }
 
-on_both_backends!(every_route_answers_every_caller_as_the_rules_say, owners_share_admins_transfer_and_the_audit_log_keeps_it_all);
+/// A signed link opens its experiment's embedded views (and what the graph fetches) to
+/// anyone, nothing else; only embedded views may be framed, and only by the listed portals.
+async fn embed_links_open_only_their_experiments_views(backend: Backend) {
+    use Caller::*;
+    let world = world(backend, "ALL").await;
+    let app = &world.app;
+    let e = &world.expid;
+    let (status, link) = as_user(&world, Owner, Method::POST, &format!("/v4/experiments/{e}/embed-links"), Some(json!({}))).await;
+    assert_eq!(status, 201);
+    let token = link["token"].as_str().unwrap();
+    assert_eq!(link["summary"], format!("/embed/experiments/{e}/summary?embed={token}"));
+    let get = |path: String| app.client.get(app.url(&path)).send();
+    for view in ["summary", "tree", "graph", "jobs"] {
+        let res = get(format!("/embed/experiments/{e}/{view}?embed={token}")).await.unwrap();
+        assert_eq!(res.status(), 200, "{view}");
+        let policy = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(policy.ends_with("frame-ancestors https://portal.example.org"), "{policy}");
+        assert!(res.headers().get("x-frame-options").is_none());
+        let page = res.text().await.unwrap();
+        assert!(!page.contains("<form"), "read-only: {view}");
+        assert!(page.contains(&format!("embed={token}")), "links keep the grant: {view}");
+    }
+    let jobs = get(format!("/embed/experiments/{e}/jobs?embed={token}&status=COMPLETED")).await.unwrap().text().await.unwrap();
+    assert!(jobs.contains(&format!("{e}_20000101_fc0_INI")) && jobs.contains("2 jobs"), "{jobs}");
+    for path in [format!("/v4/experiments/{e}/graph?embed={token}"), format!("/v4/experiments/{e}/graph/statuses?embed={token}")] {
+        assert_eq!(get(path.clone()).await.unwrap().status(), 200, "{path}");
+    }
+    // Nothing else opens with it: other reads, other experiments, the app's pages.
+    for path in [format!("/v4/experiments/{e}/jobs?embed={token}"), format!("/v4/experiments/{e}/config?embed={token}"), "/v4/experiments/a999/graph?embed=".to_owned() + token] {
+        assert_eq!(get(path.clone()).await.unwrap().status(), 401, "{path}");
+    }
+    let res = get(format!("/experiments/{e}?embed={token}")).await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+    assert!(res.headers()["content-security-policy"].to_str().unwrap().ends_with("frame-ancestors 'none'"));
+    let res = get(format!("/embed/experiments/{e}/summary")).await.unwrap();
+    assert_eq!(res.status(), 303, "no link, no login: to the login form");
+    let res = get(format!("/embed/experiments/{e}/config?embed={token}")).await.unwrap();
+    assert_eq!(res.status(), 303, "not an embedded view");
+    assert_eq!(as_user(&world, Viewer, Method::GET, &format!("/embed/experiments/{e}/nothing"), None).await.0, 404);
+    // Only its owner (or an admin) makes links, for 1 to 365 days.
+    assert_eq!(as_user(&world, Collaborator, Method::POST, &format!("/v4/experiments/{e}/embed-links"), Some(json!({}))).await.0, 403);
+    assert_eq!(as_user(&world, Owner, Method::POST, &format!("/v4/experiments/{e}/embed-links"), Some(json!({"expires_in_days": 0}))).await.0, 422);
+}
+
+on_both_backends!(
+    every_route_answers_every_caller_as_the_rules_say,
+    owners_share_admins_transfer_and_the_audit_log_keeps_it_all,
+    embed_links_open_only_their_experiments_views
+);

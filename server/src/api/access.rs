@@ -122,3 +122,27 @@ pub async fn of_experiment(
     let Query(params) = params?;
     Ok(Json(audit::of_experiment(ctx.store.as_ref(), &expid, params.into()).await?))
 }
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct EmbedLinkBody {
+    /// 1 to 365, default 30.
+    pub expires_in_days: Option<u32>,
+}
+
+/// A signed, expiring read-only link to the experiment's embedded views (its owner or an
+/// admin may create one).
+#[utoipa::path(post, path = "/v4/experiments/{expid}/embed-links", tag = "access", request_body = EmbedLinkBody,
+    params(("expid" = String, Path, description = "Experiment id")),
+    responses((status = 201, body = crate::auth::sharing::EmbedLink), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn embed_link(
+    State(ctx): State<AppContext>,
+    Extension(actor): Extension<Actor>,
+    Extension(keys): Extension<std::sync::Arc<crate::auth::embed_links::EmbedKeys>>,
+    Path(expid): Path<String>,
+    body: Option<Json<EmbedLinkBody>>,
+) -> Result<(axum::http::StatusCode, Json<crate::auth::sharing::EmbedLink>), ApiError> {
+    let expid = parse_path_expid(&expid)?;
+    let days = body.and_then(|Json(b)| b.expires_in_days);
+    let link = crate::auth::sharing::new_embed_link(&ctx, &actor, &keys, &expid, days).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(link)))
+}

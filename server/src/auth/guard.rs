@@ -23,6 +23,7 @@ pub struct Guard {
     pub store: SharedStore,
     pub throttle: std::sync::Arc<super::throttle::Throttle>,
     pub jwt: std::sync::Arc<super::jwt::JwtKeys>,
+    pub embed: std::sync::Arc<super::embed_links::EmbedKeys>,
 }
 
 pub async fn guard(State(guard): State<Guard>, auth: AuthSession, request: Request, next: Next) -> Response {
@@ -42,6 +43,20 @@ async fn admit(guard: Guard, auth: AuthSession, mut request: Request, next: Next
         return next.run(request).await;
     }
     let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !reads_by_post(&path);
+    // A signed embed link lets anyone read what the embedded views of its experiment show.
+    if let (false, Some((expid, token))) = (writes, embed_grant(&path, request.uri().query())) {
+        return match guard.embed.verify(&expid, &token, chrono::Utc::now()) {
+            Ok(()) => {
+                request.extensions_mut().insert(Actor::anonymous());
+                request.extensions_mut().insert(guard.protection);
+                next.run(request).await
+            }
+            Err(why) => {
+                tracing::info!(%expid, reason = why, "embed link refused");
+                refuse(HindcastError::Unauthorized(format!("This embed link is {why}; ask the experiment's owner for a new one.")))
+            }
+        };
+    }
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let actor = match who_acts(&guard, &auth, request.headers(), peer).await {
         Ok(actor) => actor,
@@ -146,6 +161,21 @@ fn is_public(method: &Method, path: &str) -> bool {
         || (*method == Method::PUT && path.starts_with("/v4/experiments/") && path.ends_with("/report"))
 }
 
+/// The experiment and signed token of a request an embed link may open: the embedded views,
+/// and what the graph view fetches (its layout, statuses and live events).
+fn embed_grant(path: &str, query: Option<&str>) -> Option<(String, String)> {
+    let token = query?.split('&').find_map(|pair| pair.strip_prefix("embed="))?;
+    let token = urlencoding::decode(token).ok()?.into_owned();
+    let rest = path.strip_prefix("/embed/experiments/").or_else(|| path.strip_prefix("/v4/experiments/"))?;
+    let (expid, view) = rest.split_once('/')?;
+    let opened = if path.starts_with("/embed/") {
+        matches!(view, "summary" | "tree" | "graph" | "jobs")
+    } else {
+        matches!(view, "graph" | "graph/statuses" | "events")
+    };
+    opened.then(|| (expid.to_owned(), token))
+}
+
 /// A POST that only reads: filling a job's placeholders into a posted text changes nothing.
 fn reads_by_post(path: &str) -> bool {
     path.starts_with("/v4/experiments/") && path.ends_with("/resolve")
@@ -170,5 +200,17 @@ mod tests {
             assert!(!is_public(&Method::GET, path), "{path}");
         }
         assert!(!is_public(&Method::GET, "/v4/experiments/a000/jobs/a000_SIM/report"));
+    }
+
+    #[test]
+    fn embed_links_open_only_the_embedded_views_and_what_the_graph_reads() {
+        let grant = |path: &str| embed_grant(path, Some("x=1&embed=a000.9.sig%3D"));
+        assert_eq!(grant("/embed/experiments/a000/jobs"), Some(("a000".into(), "a000.9.sig=".into())));
+        assert!(grant("/v4/experiments/a000/graph/statuses").is_some());
+        assert!(grant("/v4/experiments/a000/events").is_some());
+        for closed in ["/v4/experiments/a000/jobs", "/v4/experiments/a000", "/v4/experiments/a000/config", "/embed/experiments/a000/config", "/experiments/a000"] {
+            assert!(grant(closed).is_none(), "{closed}");
+        }
+        assert!(embed_grant("/embed/experiments/a000/jobs", None).is_none());
     }
 }

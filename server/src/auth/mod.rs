@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod cas;
+pub mod embed_links;
 pub mod accounts;
 pub mod admin;
 pub mod github;

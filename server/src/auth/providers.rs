@@ -25,6 +25,10 @@ pub struct ExternalFileLayer {
     pub github_api_url: Option<String>,
 }
 
+/// Where browsers reach this server (`HINDCAST_PUBLIC_URL`), for links people copy.
+#[derive(Debug, Clone)]
+pub struct PublicUrl(pub String);
+
 #[derive(Debug, Clone)]
 pub struct ExternalLogin {
     /// `HINDCAST_PUBLIC_URL`: where browsers reach this server (behind a proxy, its https

@@ -23,6 +23,80 @@ pub struct PageQuery {
 }
 
 #[derive(Deserialize)]
+pub struct EmbedForm {
+    #[serde(default)]
+    expires_in_days: String,
+}
+
+/// A new signed link to an experiment's embedded views.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct EmbedLink {
+    /// The `embed` query value the links carry.
+    pub token: String,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+    /// Paths of the four views, each with the token.
+    pub summary: String,
+    pub tree: String,
+    pub graph: String,
+    pub jobs: String,
+}
+
+/// Signs a link to `expid`'s embedded views for `days` (1–365, default 30): its owner's or an
+/// admin's to give, as sharing is.
+pub async fn new_embed_link(
+    ctx: &AppContext,
+    actor: &Actor,
+    keys: &super::embed_links::EmbedKeys,
+    expid: &Expid,
+    days: Option<u32>,
+) -> Result<EmbedLink, HindcastError> {
+    let days = days.unwrap_or(30);
+    if days == 0 || days > super::embed_links::MAX_DAYS {
+        return Err(HindcastError::invalid("expires_in_days", format!("must be between 1 and {}", super::embed_links::MAX_DAYS)));
+    }
+    ops::authorize(ctx.store.as_ref(), actor, expid, Need::Share).await?;
+    let expires = chrono::Utc::now() + chrono::TimeDelta::days(i64::from(days));
+    let token = keys.sign(expid.as_str(), expires);
+    let expires_at = expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let entry = audit::Entry::new(actor, "embed.link", expid.as_str()).on(expid).after(format!("read-only link until {expires_at}"));
+    audit::record(ctx.store.as_ref(), entry).await;
+    let path = |view: &str| format!("/embed/experiments/{expid}/{view}?embed={}", query_value(&token));
+    Ok(EmbedLink { summary: path("summary"), tree: path("tree"), graph: path("graph"), jobs: path("jobs"), token, expires_at })
+}
+
+pub async fn create_embed_link(
+    State(ctx): State<AppContext>,
+    Extension(actor): Extension<Actor>,
+    Extension(keys): Extension<std::sync::Arc<super::embed_links::EmbedKeys>>,
+    Extension(public): Extension<super::providers::PublicUrl>,
+    Path(raw): Path<String>,
+    Form(form): Form<EmbedForm>,
+) -> Response {
+    let outcome = async {
+        let days = match form.expires_in_days.trim() {
+            "" => None,
+            text => Some(text.parse::<u32>().map_err(|_| HindcastError::invalid("expires_in_days", format!("'{text}' is not a whole number of days")))?),
+        };
+        new_embed_link(&ctx, &actor, &keys, &expid_of(&raw)?, days).await
+    }
+    .await;
+    match outcome {
+        Ok(link) => {
+            let public = escape(&public.0);
+            let shown = format!(
+                r#"<div class="notice notice-ok" role="status" id="embed-link"><p>A read-only link until {} (copy it now; it is not shown again):</p><p><code>{public}{}</code></p><p>In a portal: <code>&lt;iframe src="{public}{}" width="100%" height="600"&gt;&lt;/iframe&gt;</code></p></div>"#,
+                escape(&link.expires_at),
+                escape(&link.summary),
+                escape(&link.graph),
+            );
+            render_with(&ctx, &actor, &raw, StatusCode::CREATED, None, None, &shown).await
+        }
+        Err(err) => render(&ctx, &actor, &raw, err.status(), Some(Err(err.to_string())), None).await,
+    }
+}
+
+#[derive(Deserialize)]
 pub struct NameForm {
     #[serde(default)]
     name: String,
@@ -98,6 +172,18 @@ async fn render(
     message: Option<Result<String, String>>,
     before: Option<i64>,
 ) -> Response {
+    render_with(ctx, actor, raw, status, message, before, "").await
+}
+
+async fn render_with(
+    ctx: &AppContext,
+    actor: &Actor,
+    raw: &str,
+    status: StatusCode,
+    message: Option<Result<String, String>>,
+    before: Option<i64>,
+    shown: &str,
+) -> Response {
     let store = ctx.store.as_ref();
     let loaded = async {
         let expid = expid_of(raw)?;
@@ -114,14 +200,15 @@ async fn render(
     let may_share = ops::authorize(store, actor, &expid, Need::Share).await.is_ok();
     let may_transfer = ops::authorize(store, actor, &expid, Need::Transfer).await.is_ok();
     let body = format!(
-        r#"{header}{notice}
-<section class="panel"><h2>Who may change it</h2>{people}{share}{transfer}</section>
+        r#"{header}{notice}{shown}
+<section class="panel"><h2>Who may change it</h2>{people}{share}{transfer}</section>{embed}
 <section class="panel"><h2>Audit log</h2>{log}</section>"#,
         header = header(expid.as_str()),
         notice = notice(message),
         people = people(&access, may_share),
         share = if may_share { share_form(expid.as_str()) } else { String::new() },
         transfer = if may_transfer { transfer_form(expid.as_str()) } else { String::new() },
+        embed = if may_share { embed_form(expid.as_str()) } else { String::new() },
         log = audit_table(&log, &format!("/experiments/{expid}/access"), false),
     );
     page_shell(status, &format!("{expid} access"), "wide-main", &body)
@@ -169,6 +256,15 @@ fn share_form(expid: &str) -> String {
         r#"<form method="post" action="/experiments/{expid}/access/collaborators" class="form login-form" id="add-collaborator">
 <div class="field"><label for="collaborator">Add a collaborator (an operator's account name)</label><input id="collaborator" name="name" required maxlength="64" autocomplete="off"></div>
 <button type="submit" class="button button-primary">Add</button></form>"#
+    )
+}
+
+fn embed_form(expid: &str) -> String {
+    format!(
+        r#"<section class="panel"><h2>Embed in a portal</h2><p>A signed link lets a project portal show this experiment's summary, tree, graph and jobs, read-only, even where the experiment needs a login. Portals must also be listed in <code>EMBED_FRAME_ANCESTORS</code>.</p>
+<form method="post" action="/experiments/{expid}/access/embed" class="form login-form" id="embed-form">
+<div class="field"><label for="embed-days">Valid for (days, 1–365; empty: 30)</label><input id="embed-days" name="expires_in_days" inputmode="numeric"></div>
+<button type="submit" class="button">Create an embed link</button></form></section>"#
     )
 }
 
