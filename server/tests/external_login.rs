@@ -87,18 +87,45 @@ async fn spawn_cas(cas: Cas) -> (String, tokio::sync::oneshot::Sender<()>) {
     (base, stop)
 }
 
-/// Follows the login through CAS by hand: the session cookie, and where the browser lands.
-async fn log_in_through_cas(app: &TestApp, next: &str) -> (Option<String>, reqwest::Response, String) {
+/// Starts a CAS login and follows it through CAS: the cookie of the browser that started it,
+/// and the address CAS sends it back to (with its ticket).
+async fn start_cas(app: &TestApp, next: &str) -> (String, String) {
     let res = app.client.get(app.url(&format!("/login/cas?next={}", urlencoding::encode(next)))).send().await.unwrap();
     assert_eq!(res.status(), 303);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
     let to_cas = res.headers()["location"].to_str().unwrap().to_owned();
     let res = app.client.get(&to_cas).send().await.unwrap();
     assert_eq!(res.status(), 303);
     let back = res.headers()["location"].to_str().unwrap().to_owned();
     assert!(back.starts_with(&app.base), "CAS sends the browser back here: {back}");
-    let res = app.client.get(&back).send().await.unwrap();
-    let cookie = res.headers().get("set-cookie").map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
-    (cookie, res, back)
+    (cookie, back)
+}
+
+/// Returns to Hindcast from CAS in the browser with `cookie`: the new session cookie, if any.
+async fn return_from_cas(app: &TestApp, back: &str, cookie: &str) -> (Option<String>, reqwest::Response) {
+    let res = app.client.get(back).header("cookie", cookie).send().await.unwrap();
+    let session = res.headers().get("set-cookie").map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
+    (session, res)
+}
+
+/// The whole login through CAS: the session cookie, the answer, and the return address used.
+async fn log_in_through_cas(app: &TestApp, next: &str) -> (Option<String>, reqwest::Response, String, String) {
+    let (cookie, back) = start_cas(app, next).await;
+    let (session, res) = return_from_cas(app, &back, &cookie).await;
+    (session, res, back, cookie)
+}
+
+/// `back` with its ticket replaced.
+fn with_ticket(back: &str, ticket: &str) -> String {
+    let (head, _) = back.split_once("ticket=").unwrap();
+    format!("{head}ticket={ticket}")
+}
+
+/// Whether the cookie (if any) is a logged-in session (a refused login may still refresh the
+/// browser's session cookie, with nobody in it).
+async fn logged_in(app: &TestApp, cookie: Option<&str>) -> bool {
+    let Some(cookie) = cookie else { return false };
+    app.client.get(app.url("/v4/auth/me")).header("cookie", cookie).send().await.unwrap().status() == 200
 }
 
 async fn me(app: &TestApp, cookie: &str) -> Value {
@@ -114,12 +141,15 @@ async fn cas_logins_create_accounts_and_refuse_replays(backend: Backend, protoco
         &[("PROTECTION_LEVEL", "ALL"), ("SECRET_KEY", KEY), ("CAS_SERVER_URL", cas_base.as_str()), ("CAS_PROTOCOL", protocol)],
     )
     .await;
+    let admin = app::actor::Actor::local("test");
+    let password = app::auth::password::Password::parse("correct horse battery").unwrap();
+    app::auth::ops::add_user(app.store.as_ref(), &admin, &app::auth::UserName::parse("ana").unwrap(), app::auth::Role::Admin, Some(password)).await.unwrap();
     let page = app.client.get(app.url("/login?next=%2Fexperiments")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains(r#"href="/login/cas?next=%2Fexperiments""#), "{page}");
 
     // First login: the account is made (a viewer, without a password), the session is set,
     // and the browser lands on the page it asked for.
-    let (cookie, res, back) = log_in_through_cas(&app, "/experiments?query=sea").await;
+    let (cookie, res, back, started) = log_in_through_cas(&app, "/experiments?query=sea").await;
     assert_eq!((res.status().as_u16(), res.headers()["location"].to_str().unwrap()), (303, "/experiments?query=sea"));
     let cookie = cookie.expect("a session");
     let me = me(&app, &cookie).await;
@@ -127,38 +157,64 @@ async fn cas_logins_create_accounts_and_refuse_replays(backend: Backend, protoco
     let user = app.store.user("bea.climate").await.unwrap().unwrap();
     assert!(user.password_hash.is_none());
 
-    // The same ticket again: refused here (and by CAS), nothing logged in.
-    let res = app.client.get(&back).send().await.unwrap();
+    // The same return again: the nonce is spent. The ticket in a new login: seen before.
+    let (session, res) = return_from_cas(&app, &back, &started).await;
     assert_eq!(res.status(), 401);
-    assert!(res.headers().get("set-cookie").is_none());
+    assert!(!logged_in(&app, session.as_deref()).await);
+    assert!(res.text().await.unwrap().contains("No CAS login was started in this browser"));
+    let (cookie2, back2) = start_cas(&app, "/").await;
+    let old_ticket = back.split("ticket=").nth(1).unwrap();
+    let (_, res) = return_from_cas(&app, &with_ticket(&back2, old_ticket), &cookie2).await;
+    assert_eq!(res.status(), 401);
     assert!(res.text().await.unwrap().contains("already used"));
     let endpoint = if protocol == "2" { "serviceValidate" } else { "p3/serviceValidate" };
     assert_eq!(*cas.asked.lock().unwrap(), [endpoint], "one validation, at the protocol's endpoint; the replay never reached CAS");
-    // A ticket CAS never issued, and one issued for another service.
-    let res = app.client.get(app.url("/login/cas?next=%2F&ticket=ST-999-forged")).send().await.unwrap();
+
+    // Someone else's return (login CSRF: an attacker's own ticket sent to a victim) goes nowhere.
+    let (_, attackers_back) = start_cas(&app, "/").await;
+    let (victim, _) = start_cas(&app, "/").await;
+    let (session, res) = return_from_cas(&app, &attackers_back, &victim).await;
+    assert_eq!(res.status(), 401);
+    assert!(!logged_in(&app, session.as_deref().or(Some(&victim))).await);
+    assert!(res.text().await.unwrap().contains("started in another browser"));
+    let res = app.client.get(&attackers_back).send().await.unwrap();
+    assert_eq!(res.status(), 401, "and without any session");
+
+    // A ticket CAS never issued, one issued for another service, and malformed ones.
+    let (cookie3, back3) = start_cas(&app, "/").await;
+    let (_, res) = return_from_cas(&app, &with_ticket(&back3, "ST-999-forged"), &cookie3).await;
     assert_eq!(res.status(), 401);
     assert!(res.text().await.unwrap().contains("INVALID_TICKET"));
     let res = app.client.get(format!("{cas_base}/login?service={}", urlencoding::encode("http://elsewhere.example/"))).send().await.unwrap();
     let elsewhere = res.headers()["location"].to_str().unwrap();
     let ticket = elsewhere.split("ticket=").nth(1).unwrap();
-    let res = app.client.get(app.url(&format!("/login/cas?next=%2F&ticket={ticket}"))).send().await.unwrap();
+    let (cookie4, back4) = start_cas(&app, "/").await;
+    let (_, res) = return_from_cas(&app, &with_ticket(&back4, ticket), &cookie4).await;
     assert_eq!(res.status(), 401);
     assert!(res.text().await.unwrap().contains("INVALID_SERVICE"));
     for bad in ["PT-1", "ST-1%20x", ""] {
-        let res = app.client.get(app.url(&format!("/login/cas?next=%2F&ticket={bad}"))).send().await.unwrap();
+        let (cookie, back) = start_cas(&app, "/").await;
+        let (_, res) = return_from_cas(&app, &with_ticket(&back, bad), &cookie).await;
         assert_eq!(res.status(), 401, "{bad}");
     }
 
     // An open redirect in `next` is replaced by the home page; a second login is the same account.
-    let (_, res, _) = log_in_through_cas(&app, "https://evil.example/").await;
+    let (_, res, _, _) = log_in_through_cas(&app, "https://evil.example/").await;
     assert_eq!(res.headers()["location"], "/");
-    assert_eq!(app.store.users().await.unwrap().len(), 1);
+    assert_eq!(app.store.users().await.unwrap().len(), 2, "bea, and the admin ana");
+
+    // A CAS user named as a local account with a password does not get that account.
+    *cas.user.lock().unwrap() = "ana".into();
+    let (session, res, _, _) = log_in_through_cas(&app, "/").await;
+    assert_eq!(res.status(), 403);
+    assert!(!logged_in(&app, session.as_deref()).await);
+    assert!(res.text().await.unwrap().contains("An account named ana already exists here"));
 
     // A name no account may have is refused with the reason.
     *cas.user.lock().unwrap() = "not a name".into();
-    let (cookie, res, _) = log_in_through_cas(&app, "/").await;
+    let (cookie, res, _, _) = log_in_through_cas(&app, "/").await;
     assert_eq!(res.status(), 403);
-    assert!(cookie.is_none());
+    assert!(!logged_in(&app, cookie.as_deref()).await);
 }
 
 async fn cas_protocol_3(backend: Backend) {
@@ -299,6 +355,13 @@ async fn github_logins_check_state_pkce_and_membership(backend: Backend) {
     assert_eq!((res.status().as_u16(), res.headers()["location"].to_str().unwrap()), (303, "/experiments"));
     let session = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
     assert_eq!(me(&app, &session).await["name"], "octo-cat");
+    // Renamed on GitHub, the same person (GitHub's numeric id) keeps the same account.
+    *gh.login.lock().unwrap() = "octo-renamed".into();
+    let (callback, cookie) = through_github(&app, "/").await;
+    let res = app.client.get(&callback).header("cookie", &cookie).send().await.unwrap();
+    let session = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert_eq!(me(&app, &session).await["name"], "octo-cat");
+    *gh.login.lock().unwrap() = "Octo-Cat".into();
 
     // The same callback again (the state is spent), from another browser (no state), or with
     // a state changed on the way: refused, and no session.

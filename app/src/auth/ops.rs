@@ -229,27 +229,51 @@ pub async fn change_password(store: &dyn Store, actor: &Actor, current: &str, ne
     view(record)
 }
 
-/// The account a provider (CAS, GitHub, OIDC) vouches for: the account of that name, created
-/// at its first login with `new_role` and no local password. A name the provider gives that
-/// is not a valid account name is refused.
-pub async fn external_account(store: &dyn Store, provider: &str, name: &str, new_role: Role) -> Result<UserRecord, HindcastError> {
+/// The account a provider (CAS, GitHub) vouches for, by the provider's lasting id for the
+/// person (`subject`: GitHub's numeric id, the CAS user) and the name it gives them.
+///
+/// An identity opens only the account it is linked to. The first login links it: to a new
+/// account named `name` (with `new_role`, no password), or to an account of that name an
+/// admin prepared for it (no password, no identity yet). An account with a local password or
+/// already linked to another identity is never taken over by a same-named stranger.
+pub async fn external_account(
+    store: &dyn Store,
+    provider: &str,
+    subject: &str,
+    name: &str,
+    new_role: Role,
+) -> Result<UserRecord, HindcastError> {
+    if let Some(record) = store.user_of_identity(provider, subject).await.map_err(to_domain_error)? {
+        return Ok(record);
+    }
     let name = UserName::parse(name).map_err(|_| {
         HindcastError::Forbidden(format!("{provider} vouched for '{name}', which is not a name an account here may have."))
     })?;
-    if let Some(record) = store.user(name.as_str()).await.map_err(to_domain_error)? {
-        return Ok(record);
-    }
-    let created = store.create_user(name.as_str(), new_role.as_str(), None).await;
-    let record = match created {
-        Ok(record) => record,
-        // Two first logins at once: the other one created it.
-        Err(crate::store::StoreError::UserExists(_)) => {
-            return store.user(name.as_str()).await.map_err(to_domain_error)?.ok_or(HindcastError::Internal);
-        }
-        Err(err) => return Err(to_domain_error(err)),
+    let taken = || {
+        HindcastError::Forbidden(format!(
+            "An account named {name} already exists here and is not yours to take through {provider}; ask an admin."
+        ))
     };
-    tracing::info!(user = %name, %provider, role = %new_role, "account created at its first login");
-    let actor = Actor::local(provider.to_ascii_lowercase());
-    audit::record(store, Entry::new(&actor, "user.add", name.as_str()).after(format!("{new_role}, first login through {provider}"))).await;
+    let record = match store.user(name.as_str()).await.map_err(to_domain_error)? {
+        Some(existing) if existing.password_hash.is_some() => return Err(taken()),
+        Some(existing) if store.identities_of(existing.id).await.map_err(to_domain_error)? > 0 => return Err(taken()),
+        Some(prepared) => prepared,
+        None => match store.create_user(name.as_str(), new_role.as_str(), None).await {
+            Ok(record) => {
+                tracing::info!(user = %name, %provider, role = %new_role, "account created at its first login");
+                let actor = Actor::local(provider.to_ascii_lowercase());
+                let entry = Entry::new(&actor, "user.add", name.as_str()).after(format!("{new_role}, first login through {provider}"));
+                audit::record(store, entry).await;
+                record
+            }
+            // Two first logins at once: the other one made it, and may have linked it.
+            Err(crate::store::StoreError::UserExists(_)) => return Err(taken()),
+            Err(err) => return Err(to_domain_error(err)),
+        },
+    };
+    if !store.link_identity(provider, subject, record.id).await.map_err(to_domain_error)? {
+        // Linked by a login racing this one: whichever account it points to is the answer.
+        return store.user_of_identity(provider, subject).await.map_err(to_domain_error)?.ok_or(HindcastError::Internal);
+    }
     Ok(record)
 }

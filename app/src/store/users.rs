@@ -60,4 +60,13 @@ pub trait UserStore: Send + Sync + 'static {
 
     /// Whether the user had that token.
     async fn delete_token(&self, user_id: i64, token_id: i64) -> Result<bool, StoreError>;
+
+    /// The account an external identity is linked to.
+    async fn user_of_identity(&self, provider: &str, subject: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// How many external identities are linked to the account.
+    async fn identities_of(&self, user_id: i64) -> Result<i64, StoreError>;
+
+    /// Links an identity to an account; `false` if the identity was linked meanwhile.
+    async fn link_identity(&self, provider: &str, subject: &str, user_id: i64) -> Result<bool, StoreError>;
 }

@@ -159,6 +159,43 @@ macro_rules! impl_user_store {
                     .await?;
                 Ok(done.rows_affected() > 0)
             }
+
+            async fn user_of_identity(
+                &self,
+                provider: &str,
+                subject: &str,
+            ) -> Result<Option<$crate::store::UserRecord>, $crate::store::StoreError> {
+                let linked: Option<(i64,)> = sqlx::query_as("SELECT user_id FROM external_identities WHERE provider = $1 AND subject = $2")
+                    .bind(provider)
+                    .bind(subject)
+                    .fetch_optional(self.pool())
+                    .await?;
+                match linked {
+                    Some((id,)) => $crate::store::UserStore::user_by_id(self, id).await,
+                    None => Ok(None),
+                }
+            }
+
+            async fn identities_of(&self, user_id: i64) -> Result<i64, $crate::store::StoreError> {
+                let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM external_identities WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_one(self.pool())
+                    .await?;
+                Ok(count)
+            }
+
+            async fn link_identity(&self, provider: &str, subject: &str, user_id: i64) -> Result<bool, $crate::store::StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO external_identities (provider, subject, user_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(provider)
+                .bind(subject)
+                .bind(user_id)
+                .bind(chrono::Utc::now())
+                .execute(self.pool())
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
         }
     };
 }

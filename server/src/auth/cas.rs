@@ -1,9 +1,11 @@
 //! Login through CAS (protocol 2 `serviceValidate` and 3 `p3/serviceValidate`).
 //!
-//! `GET /login/cas?next=…` sends the browser to the CAS login with this same address as the
-//! `service`; CAS sends it back with a `ticket`, which is checked once with CAS (never
-//! trusted on its own) for exactly that service. A ticket is refused if it was seen before,
-//! whatever CAS says. The account is the CAS user's (see `providers`).
+//! `GET /login/cas?next=…` keeps a random nonce in the browser's session and sends it to the
+//! CAS login with this address (and the nonce) as the `service`; CAS sends it back with a
+//! `ticket`. The login goes on only in the browser that started it (the nonce, once, within
+//! ten minutes: nobody can log someone else in with their own ticket), and the ticket is
+//! checked with CAS for exactly that service. A ticket seen before is refused whatever CAS
+//! says. The account is the one linked to the CAS user (see `app::auth::ops::external_account`).
 
 use super::html::refusal_page;
 use super::login::{finish_external_login, safe_next, LoginPage};
@@ -20,6 +22,17 @@ use std::sync::Mutex;
 pub struct CasReturn {
     next: Option<String>,
     ticket: Option<String>,
+    /// The nonce this browser's session keeps while its login is on its way through CAS.
+    n: Option<String>,
+}
+
+const SESSION_KEY: &str = "cas_login";
+const PENDING_FOR_SECONDS: i64 = 600;
+
+#[derive(serde::Serialize, Deserialize)]
+struct Pending {
+    nonce: String,
+    started: i64,
 }
 
 /// Tickets already presented (the newest `CAPACITY`), refused if presented again.
@@ -54,16 +67,42 @@ pub async fn login(
     auth: AuthSession,
     Query(query): Query<CasReturn>,
 ) -> Response {
-    let Some(cas) = login.external.cas.as_ref() else {
+    let Some(cas) = login.external.cas.as_ref().filter(|_| login.enabled) else {
         return refusal_page(StatusCode::NOT_FOUND, "Log in with CAS", "This server does not use CAS.");
     };
     let next = safe_next(query.next.as_deref());
-    let service = format!("{}/login/cas?next={}", login.external.public_url, urlencoding::encode(&next));
+    let service = |nonce: &str| format!("{}/login/cas?next={}&n={nonce}", login.external.public_url, urlencoding::encode(&next));
+    let refused = |message: &str| refusal_page(StatusCode::UNAUTHORIZED, "Log in with CAS", message);
     let Some(ticket) = query.ticket else {
-        let to = format!("{}?service={}", cas.login_url, urlencoding::encode(&service));
+        let Ok(nonce) = app::auth::ops::random_bytes::<24>() else {
+            return refusal_page(StatusCode::INTERNAL_SERVER_ERROR, "Log in with CAS", "No randomness for the login; the failure was logged.");
+        };
+        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        if let Err(err) = auth.session.insert(SESSION_KEY, Pending { nonce: nonce.clone(), started: chrono::Utc::now().timestamp() }).await {
+            tracing::error!(error = %err, "the CAS login could not be kept in the session");
+            return refusal_page(StatusCode::INTERNAL_SERVER_ERROR, "Log in with CAS", "The login could not be started; try again.");
+        }
+        let separator = if cas.login_url.contains('?') { '&' } else { '?' };
+        let to = format!("{}{separator}service={}", cas.login_url, urlencoding::encode(&service(&nonce)));
         return Redirect::to(&to).into_response();
     };
-    let refused = |message: &str| refusal_page(StatusCode::UNAUTHORIZED, "Log in with CAS", message);
+    // Taken out of the session whatever happens next: a nonce is good for one try.
+    let pending: Option<Pending> = auth.session.remove(SESSION_KEY).await.ok().flatten();
+    let Some(pending) = pending else {
+        return refused("No CAS login was started in this browser, or it was already used; start again.");
+    };
+    let same: bool = {
+        use subtle::ConstantTimeEq;
+        pending.nonce.as_bytes().ct_eq(query.n.as_deref().unwrap_or_default().as_bytes()).into()
+    };
+    if !same {
+        tracing::warn!(address = %peer.ip(), "CAS login returning to another browser than the one that started it");
+        return refused("This CAS login was started in another browser; start again.");
+    }
+    if chrono::Utc::now().timestamp() - pending.started > PENDING_FOR_SECONDS {
+        return refused("The CAS login took more than ten minutes; start again.");
+    }
+    let service = service(&pending.nonce);
     let well_formed = ticket.starts_with("ST-") && ticket.len() <= 256 && ticket.bytes().all(|b| b.is_ascii_graphic());
     if !well_formed {
         return refused("The CAS ticket is not a service ticket (ST-…).");
@@ -83,7 +122,7 @@ pub async fn login(
             return refusal_page(StatusCode::BAD_GATEWAY, "Log in with CAS", "CAS could not be reached to check the ticket; try again later.");
         }
     };
-    finish_external_login(&login, auth, peer, "CAS", &user, &next).await
+    finish_external_login(&login, auth, peer, "CAS", &user, &user, &next).await
 }
 
 enum Refusal {

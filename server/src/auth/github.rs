@@ -51,7 +51,7 @@ fn callback_url(login: &LoginPage) -> String {
 }
 
 pub async fn start(State(login): State<LoginPage>, auth: AuthSession, Query(query): Query<StartQuery>) -> Response {
-    let Some(github) = login.external.github.as_ref() else {
+    let Some(github) = login.external.github.as_ref().filter(|_| login.enabled) else {
         return refusal_page(StatusCode::NOT_FOUND, "Log in with GitHub", "This server does not use GitHub logins.");
     };
     let secrets = app::auth::ops::random_bytes::<32>().and_then(|a| app::auth::ops::random_bytes::<32>().map(|b| (a, b)));
@@ -90,7 +90,7 @@ pub async fn callback(
     Query(query): Query<CallbackQuery>,
 ) -> Response {
     let refused = |status: StatusCode, message: &str| refusal_page(status, "Log in with GitHub", message);
-    let Some(github) = login.external.github.as_ref() else {
+    let Some(github) = login.external.github.as_ref().filter(|_| login.enabled) else {
         return refused(StatusCode::NOT_FOUND, "This server does not use GitHub logins.");
     };
     // Taken out of the session whatever happens next: a state is good for one try.
@@ -116,11 +116,12 @@ pub async fn callback(
     if chrono::Utc::now().timestamp() - pending.started > PENDING_FOR_SECONDS {
         return refused(StatusCode::UNAUTHORIZED, "The GitHub login took more than ten minutes; start again.");
     }
-    let name = match who(&login, github, &code, &pending.verifier).await {
-        Ok(name) => name,
+    let user = match who(&login, github, &code, &pending.verifier).await {
+        Ok(user) => user,
         Err((status, message)) => return refused(status, &message),
     };
-    finish_external_login(&login, auth, peer, "GitHub", &name, &pending.next).await
+    // The numeric id, which GitHub never reuses: a login name can be renamed and taken by someone else.
+    finish_external_login(&login, auth, peer, "GitHub", &user.id.to_string(), &user.login, &pending.next).await
 }
 
 #[derive(Deserialize)]
@@ -132,6 +133,7 @@ struct TokenAnswer {
 
 #[derive(Deserialize)]
 struct GithubUser {
+    id: u64,
     login: String,
 }
 
@@ -140,8 +142,8 @@ struct Membership {
     state: String,
 }
 
-/// The GitHub login name of whoever the code was given to, if they may come in.
-async fn who(login: &LoginPage, github: &GithubSettings, code: &str, verifier: &str) -> Result<String, (StatusCode, String)> {
+/// Whoever the code was given to, if they may come in.
+async fn who(login: &LoginPage, github: &GithubSettings, code: &str, verifier: &str) -> Result<GithubUser, (StatusCode, String)> {
     let unreachable = |err: reqwest::Error| {
         tracing::error!(error = %err, "GitHub could not be asked");
         (StatusCode::BAD_GATEWAY, "GitHub could not be reached; try again later.".to_owned())
@@ -161,7 +163,7 @@ async fn who(login: &LoginPage, github: &GithubSettings, code: &str, verifier: &
     };
     let get = |path: String| login.http.get(format!("{}{path}", github.api_url)).bearer_auth(&token).header("accept", "application/vnd.github+json").send();
     let user: GithubUser = get("/user".into()).await.map_err(unreachable)?.json().await.map_err(unreachable)?;
-    let Some(org) = &github.organization else { return Ok(user.login) };
+    let Some(org) = &github.organization else { return Ok(user) };
     let not_member = |what: &str| (StatusCode::FORBIDDEN, format!("{} is not an active member of {what}, which this server requires.", user.login));
     let membership = get(format!("/user/memberships/orgs/{}", urlencoding::encode(org))).await.map_err(unreachable)?;
     if !membership.status().is_success() || membership.json::<Membership>().await.map_err(unreachable)?.state != "active" {
@@ -174,5 +176,5 @@ async fn who(login: &LoginPage, github: &GithubSettings, code: &str, verifier: &
             return Err(not_member(&format!("the team {org}/{team}")));
         }
     }
-    Ok(user.login)
+    Ok(user)
 }

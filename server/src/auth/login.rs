@@ -146,10 +146,11 @@ pub(super) async fn finish_external_login(
     mut auth: AuthSession,
     peer: std::net::SocketAddr,
     provider: &str,
+    subject: &str,
     name: &str,
     next: &str,
 ) -> Response {
-    let record = match app::auth::ops::external_account(login.store.as_ref(), provider, name, login.external.new_account_role).await {
+    let record = match app::auth::ops::external_account(login.store.as_ref(), provider, subject, name, login.external.new_account_role).await {
         Ok(record) => record,
         Err(err) => return super::html::refusal_page(err.status(), "Log in", &err.to_string()),
     };
