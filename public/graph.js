@@ -121,7 +121,8 @@ class HindcastGraph extends HTMLElement {
 
   // Statuses change in place as the experiment's events arrive; a new graph reloads.
   followLive() {
-    if (this.unfollow) return;
+    // An embedded graph's link does not open the live events (they say more than the graph).
+    if (this.unfollow || this.grant) return;
     const reloadStatuses = async () => {
       try {
         const statuses = await fetchJson(`${this.base}/graph/statuses${this.grant}`);

@@ -26,12 +26,12 @@ impl AppContext {
         })
     }
 
-    /// Who performs the current request, as the server's guard found out; outside a request
-    /// (at start), the local user.
+    /// Who performs the current request, as the server's guard found out. A request the
+    /// guard did not see acts as nobody: an anonymous reader, never the local admin.
     pub fn actor(&self) -> Actor {
         use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<Actor>().cloned())
-            .unwrap_or_else(|| self.local_actor.clone())
+            .unwrap_or_else(Actor::anonymous)
     }
 }
 

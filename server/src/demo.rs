@@ -28,7 +28,8 @@ pub async fn seed_if_empty(ctx: &AppContext) -> Result<Option<String>, HindcastE
         None,
         None,
     )?;
-    let actor = ctx.actor();
+    // At start, outside any request: the installation's local user.
+    let actor = ctx.local_actor.clone();
     let created = experiments::create(store, &actor, new).await?;
     let expid = app::experiment::Expid::parse(&created.name)?;
     let files = ConfigFiles { files: FILES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect() };

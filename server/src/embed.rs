@@ -1,7 +1,7 @@
 //! `/embed/experiments/{expid}/{summary|tree|graph|jobs}`: an experiment's views for project
 //! portals' iframes, read-only and without the app's navigation. Rendered here as plain HTML
 //! (no wasm to load in someone else's page); the graph is the same `<hc-graph>` element as in
-//! the app, following live events. A signed link (`embed=…`, see `auth::embed_links`) opens
+//! the app (as of the page's loading: a signed link does not open the live events). A signed link (`embed=…`, see `auth::embed_links`) opens
 //! a private experiment; every link on these pages carries it on.
 
 use crate::auth::html::{escape, query_value};

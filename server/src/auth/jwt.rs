@@ -70,7 +70,13 @@ impl JwtKeys {
             ErrorKind::MissingRequiredClaim(claim) => refused(&format!("it has no '{claim}' claim.")),
             _ => refused("it is not a well-formed JWT."),
         })?;
-        data.claims.sub.or(data.claims.user_id).filter(|u| !u.is_empty()).ok_or_else(|| refused("it names no user ('sub')."))
+        // Tokens minted elsewhere with the shared secret live no longer than ours may.
+        if data.claims.exp - Utc::now().timestamp() > i64::from(MAX_TTL_SECONDS) + 60 {
+            return Err(refused("it lives longer than a day; ask for a shorter one."));
+        }
+        let user = data.claims.sub.or(data.claims.user_id).filter(|u| !u.is_empty()).ok_or_else(|| refused("it names no user ('sub')."))?;
+        // Account names are stored folded to lower case.
+        app::auth::UserName::parse(&user).map(|name| name.as_str().to_owned()).map_err(|_| refused("its user is not a valid account name."))
     }
 }
 
@@ -108,6 +114,13 @@ mod tests {
         assert!(keys.verify(&hs512).unwrap_err().to_string().contains("only HS256"));
 
         assert!(keys.verify("not.a.jwt").unwrap_err().to_string().contains("not a well-formed JWT"));
+        // Names fold as accounts' do; a year-long token minted with the secret is refused.
+        let claims = Claims { sub: Some("Ana".into()), user_id: None, iat: 0, exp: Utc::now().timestamp() + 60 };
+        let upper = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef")).unwrap();
+        assert_eq!(keys.verify(&upper).unwrap(), "ana");
+        let claims = Claims { sub: Some("ana".into()), user_id: None, iat: 0, exp: Utc::now().timestamp() + 365 * 86400 };
+        let long = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef")).unwrap();
+        assert!(keys.verify(&long).unwrap_err().to_string().contains("longer than a day"));
     }
 
     #[test]

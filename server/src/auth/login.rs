@@ -88,8 +88,10 @@ pub async fn submit(
         },
         Ok(None) => {
             tracing::info!(user = %username, "login refused");
-            // The name as typed, cut short: failures are throttled, so the log stays bounded.
-            let tried: String = username.chars().take(64).collect();
+            // The name only if it is an account's: what was typed may be a password in the
+            // wrong field. Failures are throttled, so the log stays bounded.
+            let known = login.store.user(&username.to_ascii_lowercase()).await.ok().flatten().is_some();
+            let tried = if known { username.to_ascii_lowercase() } else { "(no such account)".to_owned() };
             let entry = Entry::new(&Actor::anonymous(), "session.login_failed", tried).after(format!("from {}", peer.ip()));
             audit::record(login.store.as_ref(), entry).await;
             form_page(&login, StatusCode::UNAUTHORIZED, &username, &next, Some("Wrong name or password."))

@@ -82,6 +82,13 @@ fn github(env: &impl Fn(&str) -> Option<String>, file: &ExternalFileLayer) -> Re
     };
     let organization = pick("GITHUB_OAUTH_WHITELIST_ORGANIZATION", &file.github_oauth_whitelist_organization);
     let team = pick("GITHUB_OAUTH_WHITELIST_TEAM", &file.github_oauth_whitelist_team);
+    let anyone = env("GITHUB_OAUTH_ALLOW_ANY_USER").is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes"));
+    if organization.is_none() && !anyone {
+        return Err(ConfigError::Invalid {
+            name: "GITHUB_OAUTH_WHITELIST_ORGANIZATION",
+            message: "without it every GitHub user could log in; set it, or GITHUB_OAUTH_ALLOW_ANY_USER=true if that is meant".into(),
+        });
+    }
     if team.is_some() && organization.is_none() {
         return Err(ConfigError::Invalid {
             name: "GITHUB_OAUTH_WHITELIST_TEAM",
@@ -126,7 +133,16 @@ impl ExternalLogin {
             None => format!("http://{site_addr}"),
         };
         let new_account_role = match env("HINDCAST_EXTERNAL_ROLE").or(file.hindcast_external_role) {
-            Some(text) => Role::parse(&text).map_err(|err| ConfigError::Invalid { name: "HINDCAST_EXTERNAL_ROLE", message: err.to_string() })?,
+            Some(text) => match Role::parse(&text).map_err(|err| ConfigError::Invalid { name: "HINDCAST_EXTERNAL_ROLE", message: err.to_string() })? {
+                // Whoever a provider vouches for would administer the installation.
+                Role::Admin => {
+                    return Err(ConfigError::Invalid {
+                        name: "HINDCAST_EXTERNAL_ROLE",
+                        message: "admin is refused: make admins one by one (hindcast user set-role)".into(),
+                    })
+                }
+                role => role,
+            },
             None => Role::Viewer,
         };
         let server = env("CAS_SERVER_URL").or(file.cas_server_url);
@@ -183,6 +199,7 @@ mod tests {
         assert!(load(&[("CAS_SERVER_URL", "cas.example.org")]).unwrap_err().to_string().contains("not an http(s) URL"));
         assert!(load(&[("CAS_SERVER_URL", "https://x"), ("CAS_PROTOCOL", "1")]).is_err());
         assert!(load(&[("HINDCAST_EXTERNAL_ROLE", "root")]).is_err());
+        assert!(load(&[("HINDCAST_EXTERNAL_ROLE", "admin")]).is_err());
         assert_eq!(load(&[("HINDCAST_EXTERNAL_ROLE", "operator")]).unwrap().new_account_role, Role::Operator);
     }
 
@@ -191,7 +208,9 @@ mod tests {
         assert!(load(&[]).unwrap().github.is_none());
         assert!(load(&[("GITHUB_OAUTH_CLIENT_ID", "id")]).is_err());
         let both = [("GITHUB_OAUTH_CLIENT_ID", "id"), ("GITHUB_OAUTH_CLIENT_SECRET", "s3cret")];
-        let github = load(&both).unwrap().github.unwrap();
+        assert!(load(&both).unwrap_err().to_string().contains("every GitHub user could log in"));
+        let open = [both[0], both[1], ("GITHUB_OAUTH_ALLOW_ANY_USER", "true")];
+        let github = load(&open).unwrap().github.unwrap();
         assert_eq!(github.api_url, "https://api.github.com");
         assert!(!format!("{github:?}").contains("s3cret"), "the secret never reaches logs");
         let team = [both[0], both[1], ("GITHUB_OAUTH_WHITELIST_TEAM", "climate")];
