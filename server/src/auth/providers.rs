@@ -82,17 +82,17 @@ fn github(env: &impl Fn(&str) -> Option<String>, file: &ExternalFileLayer) -> Re
     };
     let organization = pick("GITHUB_OAUTH_WHITELIST_ORGANIZATION", &file.github_oauth_whitelist_organization);
     let team = pick("GITHUB_OAUTH_WHITELIST_TEAM", &file.github_oauth_whitelist_team);
+    if team.is_some() && organization.is_none() {
+        return Err(ConfigError::Invalid {
+            name: "GITHUB_OAUTH_WHITELIST_TEAM",
+            message: "a team belongs to an organisation: set GITHUB_OAUTH_WHITELIST_ORGANIZATION too".into(),
+        });
+    }
     let anyone = env("GITHUB_OAUTH_ALLOW_ANY_USER").is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes"));
     if organization.is_none() && !anyone {
         return Err(ConfigError::Invalid {
             name: "GITHUB_OAUTH_WHITELIST_ORGANIZATION",
             message: "without it every GitHub user could log in; set it, or GITHUB_OAUTH_ALLOW_ANY_USER=true if that is meant".into(),
-        });
-    }
-    if team.is_some() && organization.is_none() {
-        return Err(ConfigError::Invalid {
-            name: "GITHUB_OAUTH_WHITELIST_TEAM",
-            message: "a team belongs to an organisation: set GITHUB_OAUTH_WHITELIST_ORGANIZATION too".into(),
         });
     }
     let url = |name: &'static str, from_file: &Option<String>, default: &str| http_url(name, &pick(name, from_file).unwrap_or_else(|| default.into()));
