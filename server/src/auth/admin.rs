@@ -43,7 +43,15 @@ pub struct PasswordForm {
 }
 
 pub async fn users_page(State(ctx): State<AppContext>, Extension(actor): Extension<Actor>, Query(done): Query<Done>) -> Response {
-    let message = done.done.map(|what| Ok(what.replace('-', " ")));
+    // Only fixed messages: text from the URL would let a link put words in the page's mouth.
+    let message = done.done.as_deref().and_then(|code| match code {
+        "added" => Some("The account was added."),
+        "role" => Some("The role was changed."),
+        "password" => Some("The new password was set."),
+        "removed" => Some("The account was removed."),
+        _ => None,
+    });
+    let message = message.map(|m| Ok(m.to_owned()));
     render(&ctx, &actor, StatusCode::OK, message).await
 }
 
@@ -58,7 +66,7 @@ pub async fn add_user(State(ctx): State<AppContext>, Extension(actor): Extension
         ops::add_user(ctx.store.as_ref(), &actor, &name, role, password).await
     }
     .await;
-    after(&ctx, &actor, outcome.map(|u| format!("{}-added-as-{}", u.name, u.role))).await
+    after(&ctx, &actor, outcome.map(|_| "added")).await
 }
 
 pub async fn set_role(
@@ -68,7 +76,7 @@ pub async fn set_role(
     Form(form): Form<RoleForm>,
 ) -> Response {
     let outcome = async { ops::set_role(ctx.store.as_ref(), &actor, &UserName::parse(&name)?, Role::parse(&form.role)?).await }.await;
-    after(&ctx, &actor, outcome.map(|u| format!("{}-is-now-{}", u.name, u.role))).await
+    after(&ctx, &actor, outcome.map(|_| "role")).await
 }
 
 pub async fn reset_password(
@@ -82,13 +90,13 @@ pub async fn reset_password(
         ops::reset_password(ctx.store.as_ref(), &actor, &UserName::parse(&name)?, password).await
     }
     .await;
-    after(&ctx, &actor, outcome.map(|u| format!("new-password-set-for-{}", u.name))).await
+    after(&ctx, &actor, outcome.map(|_| "password")).await
 }
 
 pub async fn remove_user(State(ctx): State<AppContext>, Extension(actor): Extension<Actor>, Path(name): Path<String>) -> Response {
     let outcome = async {
         let name = UserName::parse(&name)?;
-        ops::remove_user(ctx.store.as_ref(), &actor, &name).await.map(|()| format!("{name}-removed"))
+        ops::remove_user(ctx.store.as_ref(), &actor, &name).await.map(|()| "removed")
     }
     .await;
     after(&ctx, &actor, outcome).await
@@ -96,9 +104,9 @@ pub async fn remove_user(State(ctx): State<AppContext>, Extension(actor): Extens
 
 /// Back to the page with a notice (so a reload does not repeat the change), or the page
 /// again with the error and its status.
-async fn after(ctx: &AppContext, actor: &Actor, outcome: Result<String, HindcastError>) -> Response {
+async fn after(ctx: &AppContext, actor: &Actor, outcome: Result<&'static str, HindcastError>) -> Response {
     match outcome {
-        Ok(done) => Redirect::to(&format!("/admin?done={}", query_value(&done))).into_response(),
+        Ok(done) => Redirect::to(&format!("/admin?done={done}")).into_response(),
         Err(err) => render(ctx, actor, err.status(), Some(Err(err.to_string()))).await,
     }
 }

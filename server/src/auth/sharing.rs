@@ -112,7 +112,14 @@ pub async fn page(
     Path(raw): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Response {
-    let message = query.done.map(|what| Ok(what.replace('-', " ")));
+    // Only fixed messages: text from the URL would let a link put words in the page's mouth.
+    let message = query.done.as_deref().and_then(|code| match code {
+        "added" => Some("The collaborator was added."),
+        "removed" => Some("The collaborator was removed."),
+        "owner" => Some("The experiment has a new owner."),
+        _ => None,
+    });
+    let message = message.map(|m| Ok(m.to_owned()));
     render(&ctx, &actor, &raw, StatusCode::OK, message, query.before).await
 }
 
@@ -124,7 +131,7 @@ pub async fn add_collaborator(
 ) -> Response {
     let outcome = async {
         let user = UserName::parse(&form.name)?;
-        ops::add_collaborator(ctx.store.as_ref(), &actor, &expid_of(&raw)?, &user).await.map(|_| format!("{user}-may-now-act-on-it"))
+        ops::add_collaborator(ctx.store.as_ref(), &actor, &expid_of(&raw)?, &user).await.map(|_| "added")
     }
     .await;
     after(&ctx, &actor, &raw, outcome).await
@@ -137,7 +144,7 @@ pub async fn remove_collaborator(
 ) -> Response {
     let outcome = async {
         let user = UserName::parse(&name)?;
-        ops::remove_collaborator(ctx.store.as_ref(), &actor, &expid_of(&raw)?, &user).await.map(|_| format!("{user}-no-longer-collaborates"))
+        ops::remove_collaborator(ctx.store.as_ref(), &actor, &expid_of(&raw)?, &user).await.map(|_| "removed")
     }
     .await;
     after(&ctx, &actor, &raw, outcome).await
@@ -151,15 +158,15 @@ pub async fn set_owner(
 ) -> Response {
     let outcome = async {
         let owner = UserName::parse(&form.name)?;
-        ops::set_owner(ctx.store.as_ref(), &actor, &expid_of(&raw)?, &owner).await.map(|_| format!("{owner}-now-owns-it"))
+        ops::set_owner(ctx.store.as_ref(), &actor, &expid_of(&raw)?, &owner).await.map(|_| "owner")
     }
     .await;
     after(&ctx, &actor, &raw, outcome).await
 }
 
-async fn after(ctx: &AppContext, actor: &Actor, raw: &str, outcome: Result<String, HindcastError>) -> Response {
+async fn after(ctx: &AppContext, actor: &Actor, raw: &str, outcome: Result<&'static str, HindcastError>) -> Response {
     match outcome {
-        Ok(done) => Redirect::to(&format!("/experiments/{}/access?done={}", query_value(raw), query_value(&done))).into_response(),
+        Ok(done) => Redirect::to(&format!("/experiments/{}/access?done={done}", query_value(raw))).into_response(),
         Err(err) => render(ctx, actor, raw, err.status(), Some(Err(err.to_string())), None).await,
     }
 }
