@@ -236,6 +236,7 @@ fn router(
         .route("/experiments/{expid}/access/collaborators/{name}/remove", post(sharing::remove_collaborator))
         .route("/experiments/{expid}/access/owner", post(sharing::set_owner))
         .route("/experiments/{expid}/access/embed", post(sharing::create_embed_link))
+        .route("/experiments/{expid}/access/embed/revoke", post(sharing::revoke_embed_links_form))
         .route("/embed/experiments/{expid}/{view}", get(crate::embed::page))
         .with_state(context.clone());
     Router::new()

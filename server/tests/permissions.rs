@@ -182,6 +182,8 @@ fn routes(e: &str, run: i64) -> Vec<Route> {
         with(put.clone(), format!("{x}/owner"), Body::Json(json!({"owner": "owen"})), Transfer, 200),
         with(post.clone(), format!("{x}/embed-links"), Body::Json(json!({"expires_in_days": 2})), Share, 201),
         with(post.clone(), format!("/experiments/{e}/access/embed"), Body::Form(vec![("expires_in_days", "2".into())]), Share, 201),
+        route(delete.clone(), format!("{x}/embed-links"), Share, 204),
+        route(post.clone(), format!("/experiments/{e}/access/embed/revoke"), Share, 303),
         route(get.clone(), "/v4/users", Accounts, 200),
         with(post.clone(), "/v4/users", Body::Json(json!({"name": "ana", "role": "viewer"})), Accounts, 409),
         with(patch.clone(), "/v4/users/carl", Body::Json(json!({"role": "operator"})), Accounts, 200),
@@ -510,6 +512,16 @@ async fn embed_links_open_only_their_experiments_views(backend: Backend) {
     // Only its owner (or an admin) makes links, for 1 to 365 days.
     assert_eq!(as_user(&world, Collaborator, Method::POST, &format!("/v4/experiments/{e}/embed-links"), Some(json!({}))).await.0, 403);
     assert_eq!(as_user(&world, Owner, Method::POST, &format!("/v4/experiments/{e}/embed-links"), Some(json!({"expires_in_days": 0}))).await.0, 422);
+
+    // Revoking ends every link made so far; a link made afterwards works.
+    assert_eq!(as_user(&world, Collaborator, Method::DELETE, &format!("/v4/experiments/{e}/embed-links"), None).await.0, 403);
+    assert_eq!(as_user(&world, Owner, Method::DELETE, &format!("/v4/experiments/{e}/embed-links"), None).await.0, 204);
+    let res = get(format!("/embed/experiments/{e}/summary?embed={token}")).await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("This embed link is revoked"));
+    let (_, fresh) = as_user(&world, Owner, Method::POST, &format!("/v4/experiments/{e}/embed-links"), Some(json!({}))).await;
+    let fresh = fresh["summary"].as_str().unwrap().to_owned();
+    assert_eq!(get(fresh).await.unwrap().status(), 200);
 }
 
 on_both_backends!(

@@ -53,4 +53,10 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn append_audit(&self, entry: &AuditRecord) -> Result<(), StoreError>;
 
     async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// The generation embed links of the experiment must carry.
+    async fn embed_generation(&self, expid: &Expid) -> Result<i64, StoreError>;
+
+    /// Raises the generation (ending every link made before); the new one.
+    async fn next_embed_generation(&self, expid: &Expid) -> Result<i64, StoreError>;
 }

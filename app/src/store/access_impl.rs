@@ -113,6 +113,23 @@ macro_rules! impl_access_store {
                     .fetch_all(self.pool())
                     .await?)
             }
+
+            async fn embed_generation(&self, expid: &$crate::experiment::Expid) -> Result<i64, $crate::store::StoreError> {
+                let row: Option<(i64,)> = sqlx::query_as("SELECT embed_generation FROM experiments WHERE expid = $1")
+                    .bind(expid.as_str())
+                    .fetch_optional(self.pool())
+                    .await?;
+                row.map(|(g,)| g).ok_or_else(|| $crate::store::StoreError::ExperimentNotFound(expid.clone()))
+            }
+
+            async fn next_embed_generation(&self, expid: &$crate::experiment::Expid) -> Result<i64, $crate::store::StoreError> {
+                let row: Option<(i64,)> =
+                    sqlx::query_as("UPDATE experiments SET embed_generation = embed_generation + 1 WHERE expid = $1 RETURNING embed_generation")
+                        .bind(expid.as_str())
+                        .fetch_optional(self.pool())
+                        .await?;
+                row.map(|(g,)| g).ok_or_else(|| $crate::store::StoreError::ExperimentNotFound(expid.clone()))
+            }
         }
     };
 }

@@ -146,3 +146,16 @@ pub async fn embed_link(
     let link = crate::auth::sharing::new_embed_link(&ctx, &actor, &keys, &expid, days).await?;
     Ok((axum::http::StatusCode::CREATED, Json(link)))
 }
+
+/// Ends every embed link of the experiment made so far (its owner or an admin may).
+#[utoipa::path(delete, path = "/v4/experiments/{expid}/embed-links", tag = "access",
+    params(("expid" = String, Path, description = "Experiment id")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_embed_links(
+    State(ctx): State<AppContext>,
+    Extension(actor): Extension<Actor>,
+    Path(expid): Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    crate::auth::sharing::revoke_embed_links(&ctx, &actor, &parse_path_expid(&expid)?).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

@@ -82,7 +82,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .route("/experiments/{expid}/collaborators/{name}", axum::routing::delete(access::remove_collaborator))
         .route("/experiments/{expid}/owner", axum::routing::put(access::set_owner))
         .route("/experiments/{expid}/audit", get(access::of_experiment))
-        .route("/experiments/{expid}/embed-links", post(access::embed_link))
+        .route("/experiments/{expid}/embed-links", post(access::embed_link).delete(access::revoke_embed_links))
         .route("/audit", get(access::global))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{name}", axum::routing::patch(users::update).delete(users::remove))

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
     paths(
         auth::me, auth::verify_token, auth::issue_jwt, auth::tokens, auth::create_token, auth::revoke_token,
         users::list, users::create, users::update, users::remove,
-        access::access, access::add_collaborator, access::remove_collaborator, access::set_owner, access::global, access::of_experiment, access::embed_link,
+        access::access, access::add_collaborator, access::remove_collaborator, access::set_owner, access::global, access::of_experiment, access::embed_link, access::revoke_embed_links,
         experiments::list, experiments::detail, experiments::create, experiments::update,
         workflow::config, workflow::save_config, config_upload::upload, workflow::config_file, workflow::merged_config, workflow::action, workflow::jobs,
         workflow::jobs_csv, workflow::job, workflow::parents, workflow::children, workflow::summary, workflow::tree,

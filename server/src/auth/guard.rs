@@ -45,7 +45,14 @@ async fn admit(guard: Guard, auth: AuthSession, mut request: Request, next: Next
     let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !reads_by_post(&path);
     // A signed embed link lets anyone read what the embedded views of its experiment show.
     if let (false, Some((expid, token))) = (writes, embed_grant(&path, request.uri().query())) {
-        return match guard.embed.verify(&expid, &token, chrono::Utc::now()) {
+        let generation = match app::experiment::Expid::parse(&expid) {
+            Ok(id) => guard.store.embed_generation(&id).await.ok(),
+            Err(_) => None,
+        };
+        let Some(generation) = generation else {
+            return refuse(HindcastError::Unauthorized("This embed link names no experiment here.".into()));
+        };
+        return match guard.embed.verify(&expid, generation, &token, chrono::Utc::now()) {
             Ok(()) => {
                 request.extensions_mut().insert(Actor::anonymous());
                 request.extensions_mut().insert(guard.protection);

@@ -56,13 +56,28 @@ pub async fn new_embed_link(
         return Err(HindcastError::invalid("expires_in_days", format!("must be between 1 and {}", super::embed_links::MAX_DAYS)));
     }
     ops::authorize(ctx.store.as_ref(), actor, expid, Need::Share).await?;
+    let generation = ctx.store.embed_generation(expid).await.map_err(app::experiment::ops::to_domain_error)?;
     let expires = chrono::Utc::now() + chrono::TimeDelta::days(i64::from(days));
-    let token = keys.sign(expid.as_str(), expires);
+    let token = keys.sign(expid.as_str(), generation, expires);
     let expires_at = expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let entry = audit::Entry::new(actor, "embed.link", expid.as_str()).on(expid).after(format!("read-only link until {expires_at}"));
     audit::record(ctx.store.as_ref(), entry).await;
     let path = |view: &str| format!("/embed/experiments/{expid}/{view}?embed={}", query_value(&token));
     Ok(EmbedLink { summary: path("summary"), tree: path("tree"), graph: path("graph"), jobs: path("jobs"), token, expires_at })
+}
+
+/// Ends every embed link of the experiment made so far (its owner's or an admin's to do).
+pub async fn revoke_embed_links(ctx: &AppContext, actor: &Actor, expid: &Expid) -> Result<(), HindcastError> {
+    ops::authorize(ctx.store.as_ref(), actor, expid, Need::Share).await?;
+    let generation = ctx.store.next_embed_generation(expid).await.map_err(app::experiment::ops::to_domain_error)?;
+    let entry = audit::Entry::new(actor, "embed.revoke", expid.as_str()).on(expid).after(format!("links before generation {generation} end"));
+    audit::record(ctx.store.as_ref(), entry).await;
+    Ok(())
+}
+
+pub async fn revoke_embed_links_form(State(ctx): State<AppContext>, Extension(actor): Extension<Actor>, Path(raw): Path<String>) -> Response {
+    let outcome = async { revoke_embed_links(&ctx, &actor, &expid_of(&raw)?).await.map(|()| "revoked") }.await;
+    after(&ctx, &actor, &raw, outcome).await
 }
 
 pub async fn create_embed_link(
@@ -117,6 +132,7 @@ pub async fn page(
         "added" => Some("The collaborator was added."),
         "removed" => Some("The collaborator was removed."),
         "owner" => Some("The experiment has a new owner."),
+        "revoked" => Some("Every embed link made so far has ended."),
         _ => None,
     });
     let message = message.map(|m| Ok(m.to_owned()));
@@ -271,7 +287,8 @@ fn embed_form(expid: &str) -> String {
         r#"<section class="panel"><h2>Embed in a portal</h2><p>A signed link lets a project portal show this experiment's summary, tree, graph and jobs, read-only, even where the experiment needs a login. Portals must also be listed in <code>EMBED_FRAME_ANCESTORS</code>.</p>
 <form method="post" action="/experiments/{expid}/access/embed" class="form login-form" id="embed-form">
 <div class="field"><label for="embed-days">Valid for (days, 1–365; empty: 30)</label><input id="embed-days" name="expires_in_days" inputmode="numeric"></div>
-<button type="submit" class="button">Create an embed link</button></form></section>"#
+<button type="submit" class="button">Create an embed link</button></form>
+<form method="post" action="/experiments/{expid}/access/embed/revoke" class="form login-form" id="embed-revoke-form"><button type="submit" class="button button-danger">End every embed link made so far</button></form></section>"#
     )
 }
 
