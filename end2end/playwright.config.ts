@@ -9,6 +9,7 @@ const bin = process.env.HINDCAST_BIN ?? '../target/release/hindcast';
 // tests (`auth.spec.ts`); the first has no login, so the other tests need none.
 export const authPort = process.env.HINDCAST_E2E_AUTH_PORT ?? String(Number(port) + 1);
 export const authAdmin = { name: 'ana', password: 'e2e correct horse battery' };
+export const casPort = process.env.HINDCAST_E2E_CAS_PORT ?? String(Number(port) + 13);
 
 export default defineConfig({
   testDir: './tests',
@@ -32,6 +33,14 @@ export default defineConfig({
     },
   },
   webServer: [
+    // A CAS server for the login through an external provider.
+    {
+      command: 'node cas-standin.mjs',
+      url: `http://127.0.0.1:${casPort}/cas/health`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      env: { CAS_PORT: casPort },
+    },
     server(port, `${bin} serve`, {
       DATABASE_URL: process.env.DATABASE_URL ?? 'sqlite://test-results/e2e.db',
       HINDCAST_LOCAL_USER: 'e2e',
@@ -43,6 +52,7 @@ export default defineConfig({
       PROTECTION_LEVEL: 'ALL',
       SECRET_KEY: 'an end-to-end test key, longer than 32 characters',
       EMBED_FRAME_ANCESTORS: 'http://localhost:4999',
+      CAS_SERVER_URL: `http://127.0.0.1:${casPort}/cas`,
       E2E_ADMIN_PASSWORD: authAdmin.password,
     }),
   ],

@@ -123,3 +123,17 @@ test('an admin adds an account, the owner shares an experiment, the collaborator
   await page.goto(`${base}/admin`);
   await expect(page.getByRole('alert')).toHaveText(`${otto.name} is not an admin: only admins manage accounts.`);
 });
+
+test('log in through CAS: the account is made at the first login, the page asked for opens', async ({ page }) => {
+  const name = `carla${Date.now() % 100000}`;
+  await page.goto(`${base}/experiments?query=sea`);
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await page.getByRole('link', { name: 'Log in with CAS' }).click();
+  await expect(page.getByRole('heading', { name: 'Central login' })).toBeVisible();
+  await page.getByLabel('CAS name').fill(name);
+  await page.getByRole('button', { name: 'Sign in to CAS' }).click();
+  await expect(page).toHaveURL(`${base}/experiments?query=sea`);
+  await expect(page.locator('hc-account')).toContainText(`${name} (viewer)`);
+  await page.locator('hc-account').getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(`${base}/login`);
+});
