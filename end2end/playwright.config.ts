@@ -10,6 +10,7 @@ const bin = process.env.HINDCAST_BIN ?? '../target/release/hindcast';
 export const authPort = process.env.HINDCAST_E2E_AUTH_PORT ?? String(Number(port) + 1);
 export const authAdmin = { name: 'ana', password: 'e2e correct horse battery' };
 export const casPort = process.env.HINDCAST_E2E_CAS_PORT ?? String(Number(port) + 13);
+export const oidcPort = process.env.HINDCAST_E2E_OIDC_PORT ?? String(Number(port) + 14);
 
 export default defineConfig({
   testDir: './tests',
@@ -41,6 +42,14 @@ export default defineConfig({
       timeout: 30_000,
       env: { CAS_PORT: casPort },
     },
+    // A real OpenID Connect provider (the certified `oidc-provider` package).
+    {
+      command: 'node oidc-provider.mjs',
+      url: `http://127.0.0.1:${oidcPort}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      env: { OIDC_PORT: oidcPort, OIDC_REDIRECT_URI: `http://127.0.0.1:${authPort}/login/oidc/callback` },
+    },
     server(port, `${bin} serve`, {
       DATABASE_URL: process.env.DATABASE_URL ?? 'sqlite://test-results/e2e.db',
       HINDCAST_LOCAL_USER: 'e2e',
@@ -53,6 +62,9 @@ export default defineConfig({
       SECRET_KEY: 'an end-to-end test key, longer than 32 characters',
       EMBED_FRAME_ANCESTORS: 'http://localhost:4999',
       CAS_SERVER_URL: `http://127.0.0.1:${casPort}/cas`,
+      OIDC_ISSUER_URL: `http://127.0.0.1:${oidcPort}`,
+      OIDC_CLIENT_ID: 'hindcast-e2e',
+      OIDC_CLIENT_SECRET: 'hindcast-e2e-secret',
       E2E_ADMIN_PASSWORD: authAdmin.password,
     }),
   ],

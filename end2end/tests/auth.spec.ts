@@ -137,3 +137,21 @@ test('log in through CAS: the account is made at the first login, the page asked
   await page.locator('hc-account').getByRole('button', { name: 'Log out' }).click();
   await expect(page).toHaveURL(`${base}/login`);
 });
+
+test('log in through OpenID Connect with a real provider: code flow, PKCE, nonce, signed ID token', async ({ page }) => {
+  const name = `olivia${Date.now() % 100000}`;
+  await page.goto(`${base}/experiments/new`);
+  await page.getByRole('link', { name: 'Log in with OpenID Connect' }).click();
+  // oidc-provider's development login and consent pages.
+  await page.locator('input[name=login]').fill(name);
+  await page.locator('input[name=password]').fill('any password');
+  await page.locator('button[type=submit]').click();
+  await page.locator('button[type=submit]').click();
+  await expect(page).toHaveURL(`${base}/experiments/new`);
+  await expect(page.locator('hc-account')).toContainText(`${name} (viewer)`);
+  // Back through the provider (its session remembers the user): the same account.
+  await page.locator('hc-account').getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('link', { name: 'Log in with OpenID Connect' }).click();
+  await expect(page).toHaveURL(`${base}/`);
+  await expect(page.locator('hc-account')).toContainText(`${name} (viewer)`);
+});

@@ -121,6 +121,10 @@ struct FileLayer {
     github_oauth_authorize_url: Option<String>,
     github_oauth_token_url: Option<String>,
     github_api_url: Option<String>,
+    oidc_issuer_url: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<String>,
+    oidc_username_claim: Option<String>,
     embed_frame_ancestors: Option<String>,
 }
 
@@ -295,6 +299,10 @@ impl Settings {
                     github_oauth_authorize_url: layer.github_oauth_authorize_url,
                     github_oauth_token_url: layer.github_oauth_token_url,
                     github_api_url: layer.github_api_url,
+                    oidc_issuer_url: layer.oidc_issuer_url,
+                    oidc_client_id: layer.oidc_client_id,
+                    oidc_client_secret: layer.oidc_client_secret,
+                    oidc_username_claim: layer.oidc_username_claim,
                 },
             },
             site_addr,

@@ -212,6 +212,8 @@ fn router(
         .route("/login/cas", get(crate::auth::cas::login))
         .route("/login/github", get(crate::auth::github::start))
         .route("/login/github/callback", get(crate::auth::github::callback))
+        .route("/login/oidc", get(crate::auth::oidc::start))
+        .route("/login/oidc/callback", get(crate::auth::oidc::callback))
         .with_state(login::LoginPage {
             enabled: protection != Protection::None,
             throttle,

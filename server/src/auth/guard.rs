@@ -162,7 +162,7 @@ fn refuse(err: HindcastError) -> Response {
 /// and jobs' reports (authenticated by the job's own token).
 fn is_public(method: &Method, path: &str) -> bool {
     const STATIC: [&str; 6] = [".js", ".css", ".wasm", ".svg", ".ico", ".png"];
-    matches!(path, "/login" | "/logout" | "/login/cas" | "/login/github" | "/login/github/callback" | "/healthz" | "/v4/docs" | "/v4/openapi.json")
+    matches!(path, "/login" | "/logout" | "/login/cas" | "/login/github" | "/login/github/callback" | "/login/oidc" | "/login/oidc/callback" | "/healthz" | "/v4/docs" | "/v4/openapi.json")
         || path.starts_with("/pkg/")
         || (path.rfind('/') == Some(0) && STATIC.iter().any(|ext| path.ends_with(ext)))
         || (*method == Method::PUT && path.starts_with("/v4/experiments/") && path.ends_with("/report"))

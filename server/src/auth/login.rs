@@ -135,6 +135,9 @@ fn external_links(login: &LoginPage, next: &str) -> String {
     if login.external.github.is_some() {
         links.push_str(&format!(r#"<a class="button" href="/login/github?next={}" id="login-github">Log in with GitHub</a>"#, escape(&urlencoding::encode(next))));
     }
+    if login.external.oidc.is_some() {
+        links.push_str(&format!(r#"<a class="button" href="/login/oidc?next={}" id="login-oidc">Log in with OpenID Connect</a>"#, escape(&urlencoding::encode(next))));
+    }
     if links.is_empty() {
         return links;
     }

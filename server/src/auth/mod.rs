@@ -12,6 +12,7 @@ pub mod guard;
 pub mod html;
 pub mod jwt;
 pub mod login;
+pub mod oidc;
 pub mod providers;
 pub mod sessions;
 pub mod sharing;

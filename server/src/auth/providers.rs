@@ -23,6 +23,10 @@ pub struct ExternalFileLayer {
     pub github_oauth_authorize_url: Option<String>,
     pub github_oauth_token_url: Option<String>,
     pub github_api_url: Option<String>,
+    pub oidc_issuer_url: Option<String>,
+    pub oidc_client_id: Option<String>,
+    pub oidc_client_secret: Option<String>,
+    pub oidc_username_claim: Option<String>,
 }
 
 /// Where browsers reach this server (`HINDCAST_PUBLIC_URL`), for links people copy.
@@ -40,6 +44,44 @@ pub struct ExternalLogin {
     pub new_account_role: Role,
     pub cas: Option<CasSettings>,
     pub github: Option<GithubSettings>,
+    pub oidc: Option<OidcSettings>,
+}
+
+/// OpenID Connect: `OIDC_ISSUER_URL` (its discovery document is read at each login),
+/// `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`, and the claim that names the account
+/// (`OIDC_USERNAME_CLAIM`, default `preferred_username`).
+#[derive(Clone)]
+pub struct OidcSettings {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: secrecy::SecretString,
+    pub username_claim: String,
+}
+
+impl std::fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSettings").field("issuer", &self.issuer).field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+fn oidc(env: &impl Fn(&str) -> Option<String>, file: &ExternalFileLayer) -> Result<Option<OidcSettings>, ConfigError> {
+    let pick = |name: &str, from_file: &Option<String>| env(name).or_else(|| from_file.clone());
+    let issuer = pick("OIDC_ISSUER_URL", &file.oidc_issuer_url);
+    let id = pick("OIDC_CLIENT_ID", &file.oidc_client_id);
+    let secret = pick("OIDC_CLIENT_SECRET", &file.oidc_client_secret);
+    match (issuer, id, secret) {
+        (None, None, None) => Ok(None),
+        (Some(issuer), Some(client_id), Some(secret)) => Ok(Some(OidcSettings {
+            issuer: http_url("OIDC_ISSUER_URL", &issuer)?,
+            client_id,
+            client_secret: secrecy::SecretString::from(secret),
+            username_claim: pick("OIDC_USERNAME_CLAIM", &file.oidc_username_claim).unwrap_or_else(|| "preferred_username".into()),
+        })),
+        _ => Err(ConfigError::Invalid {
+            name: "OIDC_ISSUER_URL",
+            message: "set OIDC_ISSUER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together".into(),
+        }),
+    }
 }
 
 /// GitHub OAuth: `GITHUB_OAUTH_CLIENT_ID` and `…_CLIENT_SECRET`, optionally restricted to the
@@ -126,6 +168,7 @@ fn http_url(name: &'static str, text: &str) -> Result<String, ConfigError> {
 impl ExternalLogin {
     pub fn load(env: &impl Fn(&str) -> Option<String>, file: ExternalFileLayer, site_addr: SocketAddr) -> Result<Self, ConfigError> {
         let github = github(env, &file)?;
+        let oidc = oidc(env, &file)?;
         let given = env("HINDCAST_PUBLIC_URL").or(file.hindcast_public_url);
         let public_url_given = given.is_some();
         let public_url = match given {
@@ -170,7 +213,7 @@ impl ExternalLogin {
                 })
             }
         };
-        Ok(Self { public_url, public_url_given, new_account_role, cas, github })
+        Ok(Self { public_url, public_url_given, new_account_role, cas, github, oidc })
     }
 }
 
