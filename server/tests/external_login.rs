@@ -404,4 +404,176 @@ async fn github_logins_check_state_pkce_and_membership(backend: Backend) {
     assert!(res.text().await.unwrap().contains("The user has denied your application access."));
 }
 
-on_both_backends!(cas_protocol_3, cas_protocol_2, github_logins_check_state_pkce_and_membership);
+/// What the OpenID stand-in puts in its next ID token.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum IdToken {
+    Good,
+    Unsigned,
+    /// HS256 "signed" with the provider's public key (the algorithm confusion attack).
+    SymmetricWithPublicKey,
+    SignedByAnotherKey,
+    ForAnotherClient,
+    FromAnotherIssuer,
+    WithAnotherNonce,
+    Expired,
+}
+
+#[derive(Clone)]
+struct Oidc {
+    base: Arc<Mutex<String>>,
+    key: Arc<rsa::RsaPrivateKey>,
+    other_key: Arc<rsa::RsaPrivateKey>,
+    mode: Arc<Mutex<IdToken>>,
+    /// code → (nonce, PKCE challenge)
+    codes: Arc<Mutex<HashMap<String, (String, String)>>>,
+}
+
+#[derive(Deserialize)]
+struct OidcAuthorize {
+    redirect_uri: String,
+    state: String,
+    nonce: String,
+    code_challenge: String,
+}
+
+async fn oidc_discovery(State(o): State<Oidc>) -> axum::Json<Value> {
+    let base = o.base.lock().unwrap().clone();
+    axum::Json(serde_json::json!({
+        "issuer": base, "authorization_endpoint": format!("{base}/authorize"), "token_endpoint": format!("{base}/token"),
+        "jwks_uri": format!("{base}/jwks"), "response_types_supported": ["code"], "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"]
+    }))
+}
+
+async fn oidc_authorize(State(o): State<Oidc>, Query(q): Query<OidcAuthorize>) -> Response {
+    let code = format!("code{}", o.codes.lock().unwrap().len());
+    o.codes.lock().unwrap().insert(code.clone(), (q.nonce, q.code_challenge));
+    Redirect::to(&format!("{}?code={code}&state={}", q.redirect_uri, q.state)).into_response()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn jwk_of(key: &rsa::RsaPrivateKey, kid: &str) -> Value {
+    use rsa::traits::PublicKeyParts;
+    serde_json::json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": b64(&key.n().to_bytes_be()), "e": b64(&key.e().to_bytes_be())})
+}
+
+async fn oidc_jwks(State(o): State<Oidc>) -> axum::Json<Value> {
+    axum::Json(serde_json::json!({"keys": [jwk_of(&o.key, "k1")]}))
+}
+
+#[derive(Deserialize)]
+struct OidcTokenForm {
+    code: String,
+    code_verifier: String,
+}
+
+async fn oidc_token(State(o): State<Oidc>, headers: axum::http::HeaderMap, axum::Form(f): axum::Form<OidcTokenForm>) -> axum::Json<Value> {
+    use base64::Engine;
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use sha2::Digest;
+    let basic = base64::engine::general_purpose::STANDARD.encode("hindcast-test:oidc-s3cret");
+    assert_eq!(headers["authorization"], format!("Basic {basic}"));
+    let (nonce, challenge) = o.codes.lock().unwrap().remove(&f.code).expect("a code this provider gave");
+    assert_eq!(challenge, b64(&sha2::Sha256::digest(f.code_verifier.as_bytes())), "PKCE");
+    let mode = *o.mode.lock().unwrap();
+    let base = o.base.lock().unwrap().clone();
+    let now = chrono::Utc::now().timestamp();
+    let claims = serde_json::json!({
+        "iss": if mode == IdToken::FromAnotherIssuer { "http://elsewhere.example".to_owned() } else { base },
+        "aud": if mode == IdToken::ForAnotherClient { "another-client" } else { "hindcast-test" },
+        "sub": "248289761001", "preferred_username": "Ida.Ocean",
+        "nonce": if mode == IdToken::WithAnotherNonce { "another nonce".to_owned() } else { nonce },
+        "iat": now, "exp": if mode == IdToken::Expired { now - 3600 } else { now + 300 },
+    });
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("k1".into());
+    let rsa_key = |key: &rsa::RsaPrivateKey| EncodingKey::from_rsa_der(key.to_pkcs1_der().unwrap().as_bytes());
+    let id_token = match mode {
+        IdToken::Unsigned => format!("{}.{}.", b64(br#"{"alg":"none","kid":"k1"}"#), b64(claims.to_string().as_bytes())),
+        IdToken::SymmetricWithPublicKey => {
+            let mut header = Header::new(Algorithm::HS256);
+            header.kid = Some("k1".into());
+            let public = jwk_of(&o.key, "k1").to_string();
+            encode(&header, &claims, &EncodingKey::from_secret(public.as_bytes())).unwrap()
+        }
+        IdToken::SignedByAnotherKey => encode(&header, &claims, &rsa_key(&o.other_key)).unwrap(),
+        _ => encode(&header, &claims, &rsa_key(&o.key)).unwrap(),
+    };
+    axum::Json(serde_json::json!({"access_token": "at", "token_type": "Bearer", "id_token": id_token}))
+}
+
+async fn oidc_id_tokens_are_checked_against_the_providers_keys(backend: Backend) {
+    let mut rng = rsa::rand_core::OsRng;
+    let oidc = Oidc {
+        base: Arc::default(),
+        key: Arc::new(rsa::RsaPrivateKey::new(&mut rng, 2048).unwrap()),
+        other_key: Arc::new(rsa::RsaPrivateKey::new(&mut rng, 2048).unwrap()),
+        mode: Arc::new(Mutex::new(IdToken::Good)),
+        codes: Arc::default(),
+    };
+    let router = axum::Router::new()
+        .route("/.well-known/openid-configuration", get(oidc_discovery))
+        .route("/authorize", get(oidc_authorize))
+        .route("/token", axum::routing::post(oidc_token))
+        .route("/jwks", get(oidc_jwks))
+        .with_state(oidc.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    *oidc.base.lock().unwrap() = issuer.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    let app = spawn_app_with(
+        backend,
+        &[
+            ("PROTECTION_LEVEL", "ALL"),
+            ("SECRET_KEY", KEY),
+            ("OIDC_ISSUER_URL", issuer.as_str()),
+            ("OIDC_CLIENT_ID", "hindcast-test"),
+            ("OIDC_CLIENT_SECRET", "oidc-s3cret"),
+        ],
+    )
+    .await;
+    let attempt = |mode: IdToken| {
+        let (app, oidc) = (&app, &oidc);
+        async move {
+            *oidc.mode.lock().unwrap() = mode;
+            let res = app.client.get(app.url("/login/oidc?next=%2Fexperiments")).send().await.unwrap();
+            assert_eq!(res.status(), 303);
+            let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+            let res = app.client.get(res.headers()["location"].to_str().unwrap()).send().await.unwrap();
+            let callback = res.headers()["location"].to_str().unwrap().to_owned();
+            let res = app.client.get(&callback).header("cookie", &cookie).send().await.unwrap();
+            let status = res.status().as_u16();
+            let session = res.headers().get("set-cookie").map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
+            (status, res.text().await.unwrap(), session)
+        }
+    };
+    let (status, _, session) = attempt(IdToken::Good).await;
+    assert_eq!(status, 303);
+    assert_eq!(me(&app, &session.unwrap()).await["name"], "ida.ocean");
+    for (mode, why) in [
+        (IdToken::Unsigned, "is not a well-formed JWT"),
+        (IdToken::SymmetricWithPublicKey, "HS256 is not an accepted signature algorithm"),
+        (IdToken::SignedByAnotherKey, "its signature does not match the provider"),
+        (IdToken::ForAnotherClient, "it is for another client"),
+        (IdToken::FromAnotherIssuer, "it is from another issuer"),
+        (IdToken::WithAnotherNonce, "its nonce is not this login"),
+        (IdToken::Expired, "it has expired"),
+    ] {
+        let (status, page, session) = attempt(mode).await;
+        assert_eq!(status, 401, "{mode:?}: {page}");
+        assert!(page.contains(why), "{mode:?}: {page}");
+        assert!(!logged_in(&app, session.as_deref()).await, "{mode:?}");
+    }
+}
+
+on_both_backends!(
+    cas_protocol_3,
+    cas_protocol_2,
+    github_logins_check_state_pkce_and_membership,
+    oidc_id_tokens_are_checked_against_the_providers_keys
+);

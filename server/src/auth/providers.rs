@@ -247,6 +247,15 @@ mod tests {
     }
 
     #[test]
+    fn oidc_needs_its_three_settings_together() {
+        assert!(load(&[("OIDC_ISSUER_URL", "https://id.example.org")]).unwrap_err().to_string().contains("together"));
+        let all = [("OIDC_ISSUER_URL", "https://id.example.org/"), ("OIDC_CLIENT_ID", "h"), ("OIDC_CLIENT_SECRET", "s3cret")];
+        let oidc = load(&all).unwrap().oidc.unwrap();
+        assert_eq!((oidc.issuer.as_str(), oidc.username_claim.as_str()), ("https://id.example.org", "preferred_username"));
+        assert!(!format!("{oidc:?}").contains("s3cret"));
+    }
+
+    #[test]
     fn github_needs_both_keys_and_a_team_needs_its_organisation() {
         assert!(load(&[]).unwrap().github.is_none());
         assert!(load(&[("GITHUB_OAUTH_CLIENT_ID", "id")]).is_err());
