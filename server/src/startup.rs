@@ -232,6 +232,8 @@ fn router(
         .route("/admin/users/{name}/role", post(admin::set_role))
         .route("/admin/users/{name}/password", post(admin::reset_password))
         .route("/admin/users/{name}/remove", post(admin::remove_user))
+        .route("/admin/users/{name}/tokens", get(admin::tokens_page))
+        .route("/admin/users/{name}/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit_page))
         .route("/experiments/{expid}/access", get(sharing::page))
         .route("/experiments/{expid}/access/collaborators", post(sharing::add_collaborator))

@@ -192,6 +192,8 @@ fn routes(e: &str, run: i64) -> Vec<Route> {
         // The server-rendered admin and access pages and their forms (answered by redirects).
         route(get.clone(), "/admin", Accounts, 200),
         route(get.clone(), "/admin/audit", Accounts, 200),
+        route(get.clone(), "/admin/users/vic/tokens", Accounts, 200),
+        route(post.clone(), "/admin/users/vic/tokens/999999/revoke", Accounts, 404),
         with(post.clone(), "/admin/users/carl/role", Body::Form(vec![("role", "operator".into())]), Accounts, 303),
         with(post.clone(), "/admin/users", Body::Form(vec![("name", "ana".into()), ("role", "viewer".into())]), Accounts, 409),
         with(post.clone(), format!("/experiments/{e}/access/collaborators"), Body::Form(vec![("name", "carl".into())]), Share, 303),

@@ -142,7 +142,7 @@ fn user_row(user: &UserView) -> String {
 <td><form method="post" action="/admin/users/{path}/role" class="inline-form"><label class="visually-hidden" for="{id}">Role of {name}</label>{select}<button type="submit" class="button">Save</button></form></td>
 <td>{login}</td><td class="mono">{created}</td>
 <td><form method="post" action="/admin/users/{path}/password" class="inline-form"><label class="visually-hidden" for="pw-{id}">New password for {name}</label><input id="pw-{id}" name="password" type="password" autocomplete="new-password" minlength="10" required><button type="submit" class="button">Set</button></form></td>
-<td><form method="post" action="/admin/users/{path}/remove" class="inline-form"><button type="submit" class="button button-danger" aria-label="Remove {name}">Remove</button></form></td></tr>"#,
+<td class="inline-form"><a href="/admin/users/{path}/tokens" aria-label="API tokens of {name}">Tokens</a><form method="post" action="/admin/users/{path}/remove" class="inline-form"><button type="submit" class="button button-danger" aria-label="Remove {name}">Remove</button></form></td></tr>"#,
         select = role_select(&id, user.role),
         login = if user.local_password { "local password" } else { "external" },
         created = escape(&user.created_at),
@@ -195,4 +195,64 @@ pub async fn audit_page(State(ctx): State<AppContext>, Extension(actor): Extensi
         audit_table(&page, &base, true)
     );
     page_shell(StatusCode::OK, "Audit log", "wide-main", &body)
+}
+
+/// One account's personal API tokens, for an admin to see and revoke (a lost laptop).
+pub async fn tokens_page(State(ctx): State<AppContext>, Extension(actor): Extension<Actor>, Path(name): Path<String>, Query(done): Query<Done>) -> Response {
+    let message = done.done.as_deref().filter(|code| *code == "revoked").map(|_| Ok("The token was revoked.".to_owned()));
+    render_tokens(&ctx, &actor, &name, StatusCode::OK, message).await
+}
+
+pub async fn revoke_token(State(ctx): State<AppContext>, Extension(actor): Extension<Actor>, Path((name, id)): Path<(String, String)>) -> Response {
+    let outcome = async {
+        let owner = UserName::parse(&name)?;
+        let id = id.parse::<i64>().map_err(|_| HindcastError::NotFound(format!("Token {id} not found.")))?;
+        ops::revoke_token(ctx.store.as_ref(), &actor, &owner, id).await
+    }
+    .await;
+    match outcome {
+        Ok(()) => Redirect::to(&format!("/admin/users/{}/tokens?done=revoked", query_value(&name))).into_response(),
+        Err(err) => render_tokens(&ctx, &actor, &name, err.status(), Some(Err(err.to_string()))).await,
+    }
+}
+
+async fn render_tokens(ctx: &AppContext, actor: &Actor, name: &str, status: StatusCode, message: Option<Result<String, String>>) -> Response {
+    let listed = async {
+        let owner = UserName::parse(name)?;
+        // Admins only: the domain lets owners see their own, but this page is the admin's.
+        ops::list_users(ctx.store.as_ref(), actor).await?;
+        ops::tokens_of(ctx.store.as_ref(), actor, &owner).await.map(|tokens| (owner, tokens))
+    }
+    .await;
+    let (owner, tokens) = match listed {
+        Ok(listed) => listed,
+        Err(err) => return refusal_page(err.status(), "API tokens", &err.to_string()),
+    };
+    let path = query_value(owner.as_str());
+    let rows: String = tokens
+        .iter()
+        .map(|t| {
+            format!(
+                r#"<tr><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td class="mono">{}</td><td><form method="post" action="/admin/users/{path}/tokens/{}/revoke" class="inline-form"><button type="submit" class="button button-danger">Revoke</button></form></td></tr>"#,
+                escape(&t.name),
+                escape(&t.created_at),
+                escape(t.expires_at.as_deref().unwrap_or("never")),
+                escape(t.last_used_at.as_deref().unwrap_or("never")),
+                t.id
+            )
+        })
+        .collect();
+    let table = if tokens.is_empty() {
+        "<p>No tokens.</p>".to_owned()
+    } else {
+        format!(
+            r#"<div class="table-scroll"><table class="data-table" id="user-tokens"><thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"></th></tr></thead><tbody>{rows}</tbody></table></div>"#
+        )
+    };
+    let body = format!(
+        r#"<h1>API tokens of {name}</h1>{notice}<p><a href="/admin">Accounts</a></p>{table}<p>Tokens are created by their owner on their account page; an admin may revoke them here.</p>"#,
+        name = escape(owner.as_str()),
+        notice = notice(message),
+    );
+    page_shell(status, "API tokens", "wide-main", &body)
 }
