@@ -159,26 +159,7 @@ async fn render(
             escape(s)
         )
     });
-    let rows: String = tokens
-        .iter()
-        .map(|t| {
-            format!(
-                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><form method="post" action="/account/tokens/{}/revoke"><button type="submit" class="button">Revoke</button></form></td></tr>"#,
-                escape(&t.name),
-                escape(&t.created_at),
-                escape(t.expires_at.as_deref().unwrap_or("never")),
-                escape(t.last_used_at.as_deref().unwrap_or("never")),
-                t.id
-            )
-        })
-        .collect();
-    let table = if tokens.is_empty() {
-        "<p>No tokens yet.</p>".to_owned()
-    } else {
-        format!(
-            r#"<div class="table-scroll"><table class="data-table" id="tokens"><thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"></th></tr></thead><tbody>{rows}</tbody></table></div>"#
-        )
-    };
+    let table = super::html::token_table(&tokens, "tokens", |id| format!("/account/tokens/{id}/revoke"));
     let role = actor.role.map_or("", |r| r.as_str());
     let body = format!(
         r#"<h1>Your account</h1>{notice}{secret}

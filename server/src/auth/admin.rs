@@ -229,26 +229,7 @@ async fn render_tokens(ctx: &AppContext, actor: &Actor, name: &str, status: Stat
         Err(err) => return refusal_page(err.status(), "API tokens", &err.to_string()),
     };
     let path = query_value(owner.as_str());
-    let rows: String = tokens
-        .iter()
-        .map(|t| {
-            format!(
-                r#"<tr><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td class="mono">{}</td><td><form method="post" action="/admin/users/{path}/tokens/{}/revoke" class="inline-form"><button type="submit" class="button button-danger">Revoke</button></form></td></tr>"#,
-                escape(&t.name),
-                escape(&t.created_at),
-                escape(t.expires_at.as_deref().unwrap_or("never")),
-                escape(t.last_used_at.as_deref().unwrap_or("never")),
-                t.id
-            )
-        })
-        .collect();
-    let table = if tokens.is_empty() {
-        "<p>No tokens.</p>".to_owned()
-    } else {
-        format!(
-            r#"<div class="table-scroll"><table class="data-table" id="user-tokens"><thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"></th></tr></thead><tbody>{rows}</tbody></table></div>"#
-        )
-    };
+    let table = super::html::token_table(&tokens, "user-tokens", |id| format!("/admin/users/{path}/tokens/{id}/revoke"));
     let body = format!(
         r#"<h1>API tokens of {name}</h1>{notice}<p><a href="/admin">Accounts</a></p>{table}<p>Tokens are created by their owner on their account page; an admin may revoke them here.</p>"#,
         name = escape(owner.as_str()),

@@ -9,6 +9,7 @@
 
 use super::html::refusal_page;
 use super::login::{finish_external_login, safe_next, LoginPage};
+use super::pending::{self, check_return};
 use super::providers::CasSettings;
 use super::AuthSession;
 use axum::extract::{ConnectInfo, Query, State};
@@ -27,7 +28,6 @@ pub struct CasReturn {
 }
 
 const SESSION_KEY: &str = "cas_login";
-const PENDING_FOR_SECONDS: i64 = 600;
 
 #[derive(serde::Serialize, Deserialize)]
 struct Pending {
@@ -88,20 +88,10 @@ pub async fn login(
     };
     // Taken out of the session whatever happens next: a nonce is good for one try.
     let pending: Option<Pending> = auth.session.remove(SESSION_KEY).await.ok().flatten();
-    let Some(pending) = pending else {
-        return refused("No CAS login was started in this browser, or it was already used; start again.");
+    let pending = match check_return("CAS", pending, query.n.as_deref().unwrap_or_default(), peer.ip()) {
+        Ok(pending) => pending,
+        Err(why) => return refused(&why),
     };
-    let same: bool = {
-        use subtle::ConstantTimeEq;
-        pending.nonce.as_bytes().ct_eq(query.n.as_deref().unwrap_or_default().as_bytes()).into()
-    };
-    if !same {
-        tracing::warn!(address = %peer.ip(), "CAS login returning to another browser than the one that started it");
-        return refused("This CAS login was started in another browser; start again.");
-    }
-    if chrono::Utc::now().timestamp() - pending.started > PENDING_FOR_SECONDS {
-        return refused("The CAS login took more than ten minutes; start again.");
-    }
     let service = service(&pending.nonce);
     let well_formed = ticket.starts_with("ST-") && ticket.len() <= 256 && ticket.bytes().all(|b| b.is_ascii_graphic());
     if !well_formed {
@@ -163,6 +153,15 @@ fn parse_service_response(xml: &str) -> Result<String, Refusal> {
         return Err(Refusal::Cas(format!("{code} {text}").trim().to_owned()));
     }
     Err(Refusal::Unreachable("CAS's answer is neither a success nor a failure".into()))
+}
+
+impl pending::Pending for Pending {
+    fn secret(&self) -> &str {
+        &self.nonce
+    }
+    fn started(&self) -> i64 {
+        self.started
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 use super::html::refusal_page;
 use super::login::{finish_external_login, safe_next, LoginPage};
+use super::pending::{self, check_return};
 use super::providers::GithubSettings;
 use super::AuthSession;
 use axum::extract::{ConnectInfo, Query, State};
@@ -18,7 +19,6 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 const SESSION_KEY: &str = "github_login";
-const PENDING_FOR_SECONDS: i64 = 600;
 
 /// A login on its way through GitHub.
 #[derive(Serialize, Deserialize)]
@@ -102,20 +102,10 @@ pub async fn callback(
     let (Some(code), Some(state)) = (query.code, query.state) else {
         return refused(StatusCode::BAD_REQUEST, "GitHub's answer has no code or state.");
     };
-    let Some(pending) = pending else {
-        return refused(StatusCode::UNAUTHORIZED, "No GitHub login was started in this browser, or it was already used; start again.");
+    let pending = match check_return("GitHub", pending, &state, peer.ip()) {
+        Ok(pending) => pending,
+        Err(why) => return refused(StatusCode::UNAUTHORIZED, &why),
     };
-    let matches: bool = {
-        use subtle::ConstantTimeEq;
-        pending.state.as_bytes().ct_eq(state.as_bytes()).into()
-    };
-    if !matches {
-        tracing::warn!(address = %peer.ip(), "GitHub login with a mismatched state");
-        return refused(StatusCode::UNAUTHORIZED, "The login's state does not match the one this browser started; start again.");
-    }
-    if chrono::Utc::now().timestamp() - pending.started > PENDING_FOR_SECONDS {
-        return refused(StatusCode::UNAUTHORIZED, "The GitHub login took more than ten minutes; start again.");
-    }
     let user = match who(&login, github, &code, &pending.verifier).await {
         Ok(user) => user,
         Err((status, message)) => return refused(status, &message),
@@ -177,4 +167,13 @@ async fn who(login: &LoginPage, github: &GithubSettings, code: &str, verifier: &
         }
     }
     Ok(user)
+}
+
+impl pending::Pending for Pending {
+    fn secret(&self) -> &str {
+        &self.state
+    }
+    fn started(&self) -> i64 {
+        self.started
+    }
 }

@@ -92,3 +92,27 @@ pub fn audit_table(page: &app::access::AuditPage, next_base: &str, with_expid: b
         r#"<div class="table-scroll"><table class="data-table" id="audit"><thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Action</th>{expid_head}<th scope="col">Target</th><th scope="col">Change</th></tr></thead><tbody>{rows}</tbody></table></div>{more}"#
     )
 }
+
+/// API tokens as a table with a "Revoke" form each (`revoke_action`: the form's address for a
+/// token id), or a line saying there are none.
+pub fn token_table(tokens: &[app::auth::TokenView], table_id: &str, revoke_action: impl Fn(i64) -> String) -> String {
+    if tokens.is_empty() {
+        return "<p>No tokens yet.</p>".to_owned();
+    }
+    let rows: String = tokens
+        .iter()
+        .map(|t| {
+            format!(
+                r#"<tr><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td class="mono">{}</td><td><form method="post" action="{}" class="inline-form"><button type="submit" class="button">Revoke</button></form></td></tr>"#,
+                escape(&t.name),
+                escape(&t.created_at),
+                escape(t.expires_at.as_deref().unwrap_or("never")),
+                escape(t.last_used_at.as_deref().unwrap_or("never")),
+                escape(&revoke_action(t.id)),
+            )
+        })
+        .collect();
+    format!(
+        r#"<div class="table-scroll"><table class="data-table" id="{table_id}"><thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"></th></tr></thead><tbody>{rows}</tbody></table></div>"#
+    )
+}

@@ -13,6 +13,7 @@ pub mod html;
 pub mod jwt;
 pub mod login;
 pub mod oidc;
+pub mod pending;
 pub mod providers;
 pub mod sessions;
 pub mod sharing;

@@ -5,6 +5,7 @@
 
 use super::html::refusal_page;
 use super::login::{finish_external_login, safe_next, LoginPage};
+use super::pending::{self, check_return};
 use super::providers::OidcSettings;
 use super::AuthSession;
 use axum::extract::{ConnectInfo, Query, State};
@@ -16,7 +17,6 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 const SESSION_KEY: &str = "oidc_login";
-const PENDING_FOR_SECONDS: i64 = 600;
 const TITLE: &str = "Log in with OpenID Connect";
 
 #[derive(Serialize, Deserialize)]
@@ -126,20 +126,10 @@ pub async fn callback(
     let (Some(code), Some(state)) = (query.code, query.state) else {
         return refused(StatusCode::BAD_REQUEST, "The provider's answer has no code or state.");
     };
-    let Some(pending) = pending else {
-        return refused(StatusCode::UNAUTHORIZED, "No OpenID login was started in this browser, or it was already used; start again.");
+    let pending = match check_return("OpenID", pending, &state, peer.ip()) {
+        Ok(pending) => pending,
+        Err(why) => return refused(StatusCode::UNAUTHORIZED, &why),
     };
-    let same: bool = {
-        use subtle::ConstantTimeEq;
-        pending.state.as_bytes().ct_eq(state.as_bytes()).into()
-    };
-    if !same {
-        tracing::warn!(address = %peer.ip(), "OpenID login with a mismatched state");
-        return refused(StatusCode::UNAUTHORIZED, "The login's state does not match the one this browser started; start again.");
-    }
-    if chrono::Utc::now().timestamp() - pending.started > PENDING_FOR_SECONDS {
-        return refused(StatusCode::UNAUTHORIZED, "The login took more than ten minutes; start again.");
-    }
     match identify(&login, oidc, &code, &pending).await {
         Ok((subject, name)) => finish_external_login(&login, auth, peer, "OIDC", &subject, &name, &pending.next).await,
         Err((status, message)) => refused(status, &message),
@@ -256,4 +246,13 @@ async fn verify_id_token(
         }
     })?;
     Ok(data.claims)
+}
+
+impl pending::Pending for Pending {
+    fn secret(&self) -> &str {
+        &self.state
+    }
+    fn started(&self) -> i64 {
+        self.started
+    }
 }

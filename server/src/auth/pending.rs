@@ -1,0 +1,59 @@
+//! A login on its way through a provider (CAS, GitHub, OpenID Connect). The browser's session
+//! keeps a random secret (CAS's nonce, OAuth's `state`) when the login starts; the provider's
+//! return is accepted only in that browser, once, within ten minutes.
+
+use std::net::IpAddr;
+
+pub const PENDING_FOR_SECONDS: i64 = 600;
+
+/// What a session keeps for a login under way: its secret, and when it started.
+pub trait Pending {
+    fn secret(&self) -> &str;
+    fn started(&self) -> i64;
+}
+
+/// The pending login if the provider's return matches what the session kept (`kept`, already
+/// taken out of the session so that it serves once); otherwise why not.
+pub fn check_return<P: Pending>(provider: &str, kept: Option<P>, returned: &str, peer: IpAddr) -> Result<P, String> {
+    let Some(pending) = kept else {
+        return Err(format!("No {provider} login was started in this browser, or it was already used; start again."));
+    };
+    let (secret, started) = (pending.secret(), pending.started());
+    let same: bool = {
+        use subtle::ConstantTimeEq;
+        secret.as_bytes().ct_eq(returned.as_bytes()).into()
+    };
+    if !same {
+        tracing::warn!(address = %peer, %provider, "a login returned to another browser than the one that started it");
+        return Err("This login was started in another browser (its state does not match); start again.".into());
+    }
+    if chrono::Utc::now().timestamp() - started > PENDING_FOR_SECONDS {
+        return Err(format!("The {provider} login took more than ten minutes; start again."));
+    }
+    Ok(pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_return_is_accepted_only_with_the_kept_secret_in_time() {
+        #[derive(Debug)]
+        struct Kept(&'static str, i64);
+        impl Pending for Kept {
+            fn secret(&self) -> &str {
+                self.0
+            }
+            fn started(&self) -> i64 {
+                self.1
+            }
+        }
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        let now = chrono::Utc::now().timestamp();
+        assert!(check_return("CAS", Some(Kept("abc", now)), "abc", peer).is_ok());
+        assert!(check_return::<Kept>("CAS", None, "abc", peer).unwrap_err().starts_with("No CAS login was started"));
+        assert!(check_return("CAS", Some(Kept("abc", now)), "abd", peer).unwrap_err().contains("another browser"));
+        assert!(check_return("CAS", Some(Kept("abc", now - 601)), "abc", peer).unwrap_err().contains("ten minutes"));
+    }
+}
