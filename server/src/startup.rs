@@ -41,6 +41,8 @@ pub enum StartupError {
     Sessions(#[from] sqlx::Error),
     #[error("no random source for the token key: {0}")]
     Randomness(app::error::HindcastError),
+    #[error("the local executor cannot start jobs: {0}")]
+    Executor(String),
     #[error("listening on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -65,7 +67,7 @@ impl Application {
         }
         let engine = Engine::new(
             store.clone(),
-            Arc::new(LocalExecutor),
+            Arc::new(LocalExecutor::new().map_err(StartupError::Executor)?),
             settings.data_dir.clone(),
             format!("http://{addr}"),
             settings.max_parallel_jobs,
