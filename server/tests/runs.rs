@@ -468,7 +468,38 @@ async fn edge_conditions_let_children_start_before_their_parents_complete(backen
     }
 }
 
+/// Each job's folder is prepared while its parent runs; a job that never starts leaves none.
+const CHAIN_WITH_A_FAILURE: &str = r#"JOBS:
+  FIRST:
+    RUNNING: once
+    SCRIPT: echo first
+  SECOND:
+    RUNNING: once
+    DEPENDENCIES: FIRST
+    SCRIPT: |
+      echo second
+      exit 4
+  THIRD:
+    RUNNING: once
+    DEPENDENCIES: SECOND
+    SCRIPT: echo third
+"#;
+
+async fn a_job_prepared_ahead_that_never_starts_leaves_no_folder(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let expid = experiment_with(&app, CHAIN_WITH_A_FAILURE).await;
+    let id = start(&app, &expid, json!({})).await.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let ended = wait_for_end(&app, &expid, id).await;
+    assert_eq!(ended["status"], "failed", "{ended}");
+    let jobs = app.data_dir.join(format!("experiments/{expid}/jobs"));
+    assert_eq!(text(&app, &format!("/v4/experiments/{expid}/jobs/{expid}_SECOND/log")).await, "second\n");
+    assert!(jobs.join(format!("{expid}_SECOND/run{id}-attempt1/exit_code")).exists());
+    assert!(!jobs.join(format!("{expid}_THIRD")).exists(), "THIRD never started but has a folder");
+    assert_eq!(status_of(&app, &expid, "THIRD").await, "WAITING");
+}
+
 on_both_backends!(
+    a_job_prepared_ahead_that_never_starts_leaves_no_folder,
     edge_conditions_let_children_start_before_their_parents_complete,
     jobs_report_progress_with_their_own_token,
     job_files_download_as_zips_and_paths_never_escape,

@@ -4,7 +4,7 @@
 //! Status changes are written in batches (one transaction per batch), so thousands of short
 //! jobs do not cost thousands of transactions.
 
-use super::executor::{AttemptKey, Executor, JobEvent, JobLaunch};
+use super::executor::{AttemptKey, Executor, JobEvent, JobLaunch, Prepared};
 use super::paths;
 use app::experiment::Expid;
 use app::runs::ops::{section_scripts, RunOptions};
@@ -26,6 +26,8 @@ use tokio::time::Instant;
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// A batch is written early when it grows this large.
 const FLUSH_AT: usize = 500;
+/// Jobs whose folders are prepared ahead, while the parent they wait for runs.
+const PREPARE_AHEAD: usize = 8;
 /// Autosubmit's default TOTALJOBS.
 const DEFAULT_TOTAL_JOBS: usize = 20;
 
@@ -80,6 +82,30 @@ struct Running {
     _permit: OwnedSemaphorePermit,
 }
 
+/// A job's next attempt, prepared before it may start: its launch (token included) and the
+/// preparation of its folder, under way or done.
+struct Ahead {
+    launch: JobLaunch,
+    token: String,
+    files: tokio::task::JoinHandle<Result<Prepared, String>>,
+}
+
+/// A batch of progress and whether it was written.
+struct Written {
+    jobs: Vec<JobProgress>,
+    attempts: Vec<AttemptRecord>,
+    result: Result<(), app::store::StoreError>,
+}
+
+type WriteFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Written> + Send + 'a>>;
+
+async fn wait_for(writing: &mut Option<WriteFuture<'_>>) -> Written {
+    match writing.as_mut() {
+        Some(future) => future.await,
+        None => std::future::pending().await,
+    }
+}
+
 struct Driver<'a> {
     shared: &'a Shared,
     run: &'a RunRecord,
@@ -109,6 +135,9 @@ struct Driver<'a> {
     failed: Vec<u32>,
     blocked: usize,
     log: Option<std::io::BufWriter<std::fs::File>>,
+    prepared: HashMap<u32, Ahead>,
+    /// The write under way, if any.
+    writing: Option<WriteFuture<'a>>,
     stopping: Option<(String, Vec<oneshot::Sender<()>>)>,
 }
 
@@ -179,6 +208,8 @@ impl<'a> Driver<'a> {
             failed: Vec::new(),
             blocked: planned.blocked.len(),
             log: paths::open_run_log(&shared.data_dir, &run.expid, run.id),
+            prepared: HashMap::new(),
+            writing: None,
             stopping: None,
         };
         for &n in &planned.scope {
@@ -234,11 +265,20 @@ impl<'a> Driver<'a> {
                 permit = self.shared.slots.clone().acquire_owned(), if waiting_for_slot && spare.is_none() => {
                     spare = permit.ok();
                 }
-                () = sleep_until(flush_at), if flush_at.is_some() => self.flush().await,
+                written = wait_for(&mut self.writing), if self.writing.is_some() => {
+                    self.writing = None;
+                    self.after_write(written);
+                }
+                () = sleep_until(flush_at), if flush_at.is_some() && self.writing.is_none() => self.start_write(),
             }
             if self.pending_jobs.len() + self.pending_attempts.len() >= FLUSH_AT {
-                self.flush().await;
+                self.start_write();
             }
+        }
+        // Folders prepared for jobs that never started go again.
+        for (_, ahead) in std::mem::take(&mut self.prepared) {
+            let _ = ahead.files.await;
+            self.shared.executor.discard(&ahead.launch).await;
         }
         // The run's last changes must be written before its end is: retry a failed write.
         for wait in [1, 2, 4, 8, 15, 30] {
@@ -304,22 +344,29 @@ impl<'a> Driver<'a> {
         let key = AttemptKey { number: n, attempt };
         let now = Utc::now();
         let name = self.graph.job(n).name().to_owned();
-        let token = match new_token() {
-            Ok(token) => token,
-            Err(err) => {
-                let message = format!("no job token could be made: {err}");
-                self.record_attempt(key, JobStatus::Failed, now, Some(message.clone()), None);
-                self.after_failure(n, attempt, &message);
-                return;
+        let ahead = self.prepared.remove(&n);
+        let ahead = match ahead {
+            Some(ahead) if ahead.launch.key == key => Some(ahead),
+            Some(stale) => {
+                let executor = Arc::clone(&self.shared.executor);
+                tokio::spawn(async move {
+                    let _ = stale.files.await;
+                    executor.discard(&stale.launch).await;
+                });
+                None
             }
+            None => None,
         };
-        let launch = match self.launch_of(key, &token) {
-            Ok(launch) => launch,
-            Err(message) => {
-                self.record_attempt(key, JobStatus::Failed, now, Some(message.clone()), None);
-                self.after_failure(n, attempt, &message);
-                return;
-            }
+        let (launch, token, files) = match ahead {
+            Some(Ahead { launch, token, files }) => (launch, token, Some(files)),
+            None => match new_token().map_err(|e| format!("no job token could be made: {e}")).and_then(|t| Ok((self.launch_of(key, &t)?, t))) {
+                Ok((launch, token)) => (launch, token, None),
+                Err(message) => {
+                    self.record_attempt(key, JobStatus::Failed, now, Some(message.clone()), None);
+                    self.after_failure(n, attempt, &message);
+                    return;
+                }
+            },
         };
         self.set_status(n, JobStatus::Submitted, Some(now), None, None);
         self.record_attempt(key, JobStatus::Submitted, now, None, Some(app::runs::ops::token_hash(&token)));
@@ -331,9 +378,42 @@ impl<'a> Driver<'a> {
         // Submitting writes files and forks: done off the driver, so jobs start in parallel.
         let (executor, events) = (Arc::clone(&self.shared.executor), events.clone());
         tokio::spawn(async move {
-            let outcome = executor.submit(launch, events.clone()).await.map_err(|e| e.to_string());
-            let _ = events.send(JobEvent::Submitted { key, outcome });
+            let prepared = match files {
+                Some(files) => match files.await {
+                    Ok(Ok(prepared)) => Ok(prepared),
+                    // Once more: what failed ahead may have been passing.
+                    _ => executor.prepare(&launch).await,
+                },
+                None => executor.prepare(&launch).await,
+            };
+            let outcome = match prepared {
+                Ok(prepared) => executor.submit(launch, prepared, events.clone()).await,
+                Err(err) => Err(err),
+            };
+            let _ = events.send(JobEvent::Submitted { key, outcome: outcome.map_err(|e| e.to_string()) });
         });
+        self.prepare_children(n);
+    }
+
+    /// Prepares the folders of the children that wait for `n` alone, while `n` runs: their
+    /// start then costs only the process's (a chain's critical path is one job after another).
+    fn prepare_children(&mut self, n: u32) {
+        let graph = Arc::clone(&self.graph);
+        for &c in graph.children(n) {
+            if self.prepared.len() >= PREPARE_AHEAD || self.stopping.is_some() {
+                break;
+            }
+            let i = c as usize;
+            if !self.in_scope[i] || self.status[i] != JobStatus::Waiting || self.waiting_on[i] != 1 || self.prepared.contains_key(&c) {
+                continue;
+            }
+            let key = AttemptKey { number: c, attempt: self.attempts.get(&c).copied().unwrap_or(0) + 1 };
+            let Ok(token) = new_token() else { continue };
+            let Ok(launch) = self.launch_of(key, &token) else { continue };
+            let (executor, for_task) = (Arc::clone(&self.shared.executor), launch.clone());
+            let files = tokio::spawn(async move { executor.prepare(&for_task).await.map_err(|e| e.to_string()) });
+            self.prepared.insert(c, Ahead { launch, token, files });
+        }
     }
 
     fn launch_of(&self, key: AttemptKey, token: &str) -> Result<JobLaunch, String> {
@@ -586,43 +666,67 @@ impl<'a> Driver<'a> {
         }
     }
 
-    async fn flush(&mut self) {
+    /// Starts writing what is pending, unless a write is under way (writes go one at a time,
+    /// in order). The driver goes on dispatching meanwhile: a chain's next job does not wait
+    /// for the database.
+    fn start_write(&mut self) {
         self.flush_due = None;
-        if self.pending_jobs.is_empty() && self.pending_attempts.is_empty() {
+        if let Some(log) = self.log.as_mut() {
+            let _ = log.flush();
+        }
+        if self.writing.is_some() || (self.pending_jobs.is_empty() && self.pending_attempts.is_empty()) {
             return;
         }
         let jobs: Vec<JobProgress> = std::mem::take(&mut self.pending_jobs).into_values().collect();
-        let changes: Vec<JobChange> = jobs
-            .iter()
-            .map(|j| JobChange {
-                name: self.graph.job(j.number).name().to_owned(),
-                status: JobStatus::from_code(j.status).unwrap_or(JobStatus::Unknown),
-            })
-            .collect();
         let attempts: Vec<AttemptRecord> = std::mem::take(&mut self.pending_attempts).into_values().collect();
-        // A failed write is retried with the next batch rather than lost; only what is
-        // written is announced.
-        let written = self.shared.store.record_progress(self.run.experiment_id, &jobs, &attempts).await;
-        if written.is_ok() {
-            self.shared.hub.publish(self.run.experiment_id, &LiveEvent::Jobs { jobs: changes });
-            let mut unwritten = self.shared.unwritten_tokens.lock().unwrap_or_else(|e| e.into_inner());
-            for hash in attempts.iter().filter_map(|a| a.token_hash.as_ref()) {
-                unwritten.remove(hash);
+        let (store, experiment_id) = (&self.shared.store, self.run.experiment_id);
+        self.writing = Some(Box::pin(async move {
+            let result = store.record_progress(experiment_id, &jobs, &attempts).await;
+            Written { jobs, attempts, result }
+        }));
+    }
+
+    /// Only what is written is announced; a failed write is retried with the next batch
+    /// rather than lost.
+    fn after_write(&mut self, written: Written) {
+        let Written { jobs, attempts, result } = written;
+        match result {
+            Ok(()) => {
+                let changes: Vec<JobChange> = jobs
+                    .iter()
+                    .map(|j| JobChange { name: self.graph.job(j.number).name().to_owned(), status: JobStatus::from_code(j.status).unwrap_or(JobStatus::Unknown) })
+                    .collect();
+                self.shared.hub.publish(self.run.experiment_id, &LiveEvent::Jobs { jobs: changes });
+                let mut unwritten = self.shared.unwritten_tokens.lock().unwrap_or_else(|e| e.into_inner());
+                for hash in attempts.iter().filter_map(|a| a.token_hash.as_ref()) {
+                    unwritten.remove(hash);
+                }
+            }
+            Err(err) => {
+                tracing::error!(run = self.run.id, error = %err, "job progress could not be written; retrying");
+                // What changed since is newer: it wins over the failed batch's entries.
+                for j in jobs {
+                    self.pending_jobs.entry(j.number).or_insert(j);
+                }
+                for a in attempts {
+                    let key = AttemptKey { number: self.graph.number_of(&a.job_name).unwrap_or(0), attempt: a.attempt };
+                    self.pending_attempts.entry(key).or_insert(a);
+                }
+                self.flush_due = Some(Instant::now() + Duration::from_secs(1));
             }
         }
-        if let Err(err) = written {
-            tracing::error!(run = self.run.id, error = %err, "job progress could not be written; retrying");
-            for j in jobs {
-                self.pending_jobs.entry(j.number).or_insert(j);
-            }
-            for a in attempts {
-                let key = AttemptKey { number: self.graph.number_of(&a.job_name).unwrap_or(0), attempt: a.attempt };
-                self.pending_attempts.entry(key).or_insert(a);
-            }
-            self.flush_due = Some(Instant::now() + Duration::from_secs(1));
+    }
+
+    /// Writes everything pending now and waits for it.
+    async fn flush(&mut self) {
+        if let Some(writing) = self.writing.take() {
+            let written = writing.await;
+            self.after_write(written);
         }
-        if let Some(log) = self.log.as_mut() {
-            let _ = log.flush();
+        self.start_write();
+        if let Some(writing) = self.writing.take() {
+            let written = writing.await;
+            self.after_write(written);
         }
     }
 

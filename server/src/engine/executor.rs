@@ -47,13 +47,27 @@ pub enum ExecutorError {
     Refused(String),
 }
 
+/// What `prepare` made ready for one attempt: its log files, opened for the job to write.
+#[derive(Debug)]
+pub struct Prepared {
+    pub stdout: std::fs::File,
+    pub stderr: std::fs::File,
+}
+
 #[async_trait]
 pub trait Executor: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
-    /// Starts the job and reports its start and end on `events`. Returns the executor's
-    /// handle for it (a process id, a Slurm job id), as stored with the attempt.
-    async fn submit(&self, launch: JobLaunch, events: mpsc::UnboundedSender<JobEvent>) -> Result<String, ExecutorError>;
+    /// Writes the attempt's folder (script, log files, `outputs/`, `tmp/`). Separate from
+    /// `submit` so the driver can prepare the next job of a chain while its parent runs.
+    async fn prepare(&self, launch: &JobLaunch) -> Result<Prepared, ExecutorError>;
+
+    /// Starts a prepared job and reports its start and end on `events`. Returns the
+    /// executor's handle for it (a process id, a Slurm job id), as stored with the attempt.
+    async fn submit(&self, launch: JobLaunch, prepared: Prepared, events: mpsc::UnboundedSender<JobEvent>) -> Result<String, ExecutorError>;
+
+    /// Removes what `prepare` wrote for an attempt that will never start.
+    async fn discard(&self, launch: &JobLaunch);
 
     /// Kills a submitted job, everything it started included; its end is still reported.
     async fn kill(&self, handle: &str) -> Result<(), ExecutorError>;

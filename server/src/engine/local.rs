@@ -2,7 +2,7 @@
 //! job's environment only (the server's own variables, such as `DATABASE_URL`, never reach
 //! a job), stdout and stderr captured to files in the attempt's folder.
 
-use super::executor::{AttemptKey, Executor, ExecutorError, JobEvent, JobLaunch};
+use super::executor::{AttemptKey, Executor, ExecutorError, JobEvent, JobLaunch, Prepared};
 use async_trait::async_trait;
 use std::path::Path;
 use std::process::Stdio;
@@ -55,27 +55,42 @@ impl Executor for LocalExecutor {
         "local"
     }
 
-    async fn submit(&self, launch: JobLaunch, events: mpsc::UnboundedSender<JobEvent>) -> Result<String, ExecutorError> {
-        let JobLaunch { key, dir, script, args, env, wallclock, .. } = launch;
+    async fn prepare(&self, launch: &JobLaunch) -> Result<Prepared, ExecutorError> {
+        let (dir, script) = (launch.dir.clone(), script_file(&launch.script));
+        // The folder and files in one trip to the blocking pool (one per call costs more).
+        tokio::task::spawn_blocking(move || -> std::io::Result<Prepared> {
+            std::fs::create_dir_all(dir.join("outputs"))?;
+            // Never an outcome left from an earlier process in this folder.
+            match std::fs::remove_file(exit_code_file(&dir)) {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+                _ => {}
+            }
+            std::fs::create_dir_all(dir.join("tmp"))?;
+            std::fs::write(dir.join("script.sh"), script)?;
+            Ok(Prepared { stdout: std::fs::File::create(dir.join("stdout.log"))?, stderr: std::fs::File::create(dir.join("stderr.log"))? })
+        })
+        .await
+        .map_err(|e| ExecutorError::Refused(format!("preparing the job's folder was interrupted: {e}")))?
+        .map_err(ExecutorError::Io)
+    }
+
+    async fn discard(&self, launch: &JobLaunch) {
+        let dir = launch.dir.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let _ = std::fs::remove_dir_all(&dir);
+            // The job's folder too, when this was its only attempt (fails if not empty).
+            if let Some(job_dir) = dir.parent() {
+                let _ = std::fs::remove_dir(job_dir);
+            }
+        })
+        .await;
+    }
+
+    async fn submit(&self, launch: JobLaunch, prepared: Prepared, events: mpsc::UnboundedSender<JobEvent>) -> Result<String, ExecutorError> {
+        let JobLaunch { key, dir, args, env, wallclock, .. } = launch;
         let outputs = dir.join("outputs");
         let script_path = dir.join("script.sh");
-        // The folder and files in one trip to the blocking pool (one per call costs more).
-        let (stdout, stderr) = {
-            let (outputs, dir, script_path) = (outputs.clone(), dir.clone(), script_path.clone());
-            tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-                std::fs::create_dir_all(&outputs)?;
-                // Never an outcome left from an earlier process in this folder.
-                match std::fs::remove_file(dir.join("exit_code")) {
-                    Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
-                    _ => {}
-                }
-                std::fs::create_dir_all(dir.join("tmp"))?;
-                std::fs::write(&script_path, script_file(&script))?;
-                Ok((std::fs::File::create(dir.join("stdout.log"))?, std::fs::File::create(dir.join("stderr.log"))?))
-            })
-            .await
-            .map_err(|e| ExecutorError::Refused(format!("preparing the job's folder was interrupted: {e}")))??
-        };
+        let Prepared { stdout, stderr } = prepared;
         let mut command = tokio::process::Command::new(&self.shell);
         command
             .arg(&script_path)
