@@ -11,6 +11,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/hindcast.db";
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 /// Local jobs at once: enough to keep two cores busy with short jobs, few enough for a laptop.
 pub const DEFAULT_MAX_PARALLEL_JOBS: usize = 16;
+/// How long the engine gathers job progress before writing it (one transaction per batch).
+pub const DEFAULT_WRITE_INTERVAL_MS: u64 = 100;
 
 /// Where `cargo leptos build` put the site for this binary (set at compile time), so the
 /// binary finds its assets from any working directory.
@@ -43,6 +45,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Jobs running at once on this machine, over all experiments (`HINDCAST_MAX_PARALLEL_JOBS`).
     pub max_parallel_jobs: usize,
+    /// How long job progress is gathered before one write (`HINDCAST_WRITE_INTERVAL_MS`):
+    /// longer means fewer transactions, and pages that see changes later.
+    pub write_interval: std::time::Duration,
     /// Who must log in, and the keys of sessions and tokens.
     pub auth: AuthSettings,
 }
@@ -104,6 +109,7 @@ struct FileLayer {
     hindcast_demo: Option<bool>,
     hindcast_data_dir: Option<PathBuf>,
     hindcast_max_parallel_jobs: Option<usize>,
+    hindcast_write_interval_ms: Option<u64>,
     protection_level: Option<String>,
     secret_key: Option<String>,
     hindcast_dev: Option<bool>,
@@ -277,6 +283,13 @@ impl Settings {
             })?,
             None => layer.hindcast_max_parallel_jobs.unwrap_or(DEFAULT_MAX_PARALLEL_JOBS),
         };
+        let write_interval_ms = match env("HINDCAST_WRITE_INTERVAL_MS") {
+            Some(text) => text.parse::<u64>().ok().filter(|n| (1..=600_000).contains(n)).ok_or_else(|| ConfigError::Invalid {
+                name: "HINDCAST_WRITE_INTERVAL_MS",
+                message: format!("'{text}' is not a number of milliseconds from 1 to 600000"),
+            })?,
+            None => layer.hindcast_write_interval_ms.unwrap_or(DEFAULT_WRITE_INTERVAL_MS),
+        };
         let auth = auth_settings(
             &env,
             AuthFileLayer {
@@ -322,6 +335,7 @@ impl Settings {
             demo,
             data_dir,
             max_parallel_jobs,
+            write_interval: std::time::Duration::from_millis(write_interval_ms),
             auth,
         })
     }

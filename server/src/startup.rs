@@ -1,6 +1,7 @@
 //! Building and running the HTTP application. Tests call `Application::build` with port 0.
 
 use crate::engine::local::LocalExecutor;
+use crate::engine::EngineOptions;
 use crate::engine::Engine;
 use crate::auth::accounts::Accounts;
 use crate::auth::guard::{self, Guard};
@@ -41,6 +42,8 @@ pub enum StartupError {
     Sessions(#[from] sqlx::Error),
     #[error("no random source for the token key: {0}")]
     Randomness(app::error::HindcastError),
+    #[error("the data folder {path}: {source}")]
+    DataDir { path: std::path::PathBuf, source: std::io::Error },
     #[error("the local executor cannot start jobs: {0}")]
     Executor(String),
     #[error("listening on {addr}: {source}")]
@@ -65,12 +68,17 @@ impl Application {
             // Port 0 (tests) becomes a real port only now.
             settings.auth.external.public_url = format!("http://{addr}");
         }
+        // Absolute: jobs run in their own folders, and their scripts are named by this path.
+        settings.data_dir = std::path::absolute(&settings.data_dir).map_err(|source| StartupError::DataDir { path: settings.data_dir.clone(), source })?;
         let engine = Engine::new(
             store.clone(),
             Arc::new(LocalExecutor::new().map_err(StartupError::Executor)?),
-            settings.data_dir.clone(),
-            format!("http://{addr}"),
-            settings.max_parallel_jobs,
+            EngineOptions {
+                data_dir: settings.data_dir.clone(),
+                api_url: format!("http://{addr}"),
+                max_parallel_jobs: settings.max_parallel_jobs,
+                write_interval: settings.write_interval,
+            },
         );
         let context = AppContext {
             store: store.clone(),

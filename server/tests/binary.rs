@@ -92,6 +92,10 @@ fn accounts_are_managed_from_the_command_line() {
 /// Starts `hindcast serve` in `dir` with `database_url` (none: its default, `./data/`); the
 /// child and the URL it prints.
 fn start_server(dir: &std::path::Path, database_url: Option<&str>) -> (std::process::Child, String) {
+    start_server_with(dir, database_url, &[])
+}
+
+fn start_server_with(dir: &std::path::Path, database_url: Option<&str>, env: &[(&str, &str)]) -> (std::process::Child, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hindcast"));
     command
         .arg("serve")
@@ -110,6 +114,7 @@ fn start_server(dir: &std::path::Path, database_url: Option<&str>) -> (std::proc
     if let Some(url) = database_url {
         command.env("DATABASE_URL", url);
     }
+    command.envs(env.iter().copied());
     let mut child = command.spawn().unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
@@ -229,6 +234,87 @@ async fn after_kill_9_a_running_job_is_adopted_and_runs_once_driven_by_the_clien
     let out = client(&url, &["get", "a999"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("404: Experiment with expid 'a999' not found."));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+/// Whether a process exists (signal 0 only checks).
+fn process_exists(pid: i32) -> bool {
+    Command::new("kill").args(["-0", &pid.to_string()]).stderr(Stdio::null()).status().unwrap().success()
+}
+
+/// The server goes down right after a job started and before the engine wrote anything about
+/// it (writes are held back for a minute here). After the restart the job is found by its
+/// folder and its process, adopted instead of started a second time, and a stop kills it with
+/// the process it started; the run ends cancelled and the job's child never runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_not_yet_recorded_when_the_server_died_is_adopted_and_stoppable() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/h.db", dir.path().display());
+    add_operator(&database);
+    let (mut server, url) = start_server_with(dir.path(), Some(&database), &[("HINDCAST_WRITE_INTERVAL_MS", "60000")]);
+    let http = reqwest::Client::new();
+    let auth = |request: reqwest::RequestBuilder| request.basic_auth(OPERATOR.0, Some(OPERATOR.1));
+    let expid = json(auth(http.post(format!("{url}/v4/experiments"))).json(&serde_json::json!({"description": "crash"})).send().await.unwrap()).await["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (count, child_pid) = (dir.path().join("count.txt"), dir.path().join("child.pid"));
+    let jobs = format!(
+        "JOBS:\n  LONG:\n    RUNNING: once\n    SCRIPT: |\n      sleep 600 &\n      echo $! > {p}\n      echo started >> {c}\n      wait\n  \
+         AFTER:\n    RUNNING: once\n    DEPENDENCIES: LONG\n    SCRIPT: echo after >> {c}\n",
+        c = count.display(),
+        p = child_pid.display()
+    );
+    let files = serde_json::json!({"files": {"expdef.yml": "DEFAULT:\n  EXPID: a000\n  HPCARCH: LOCAL\nEXPERIMENT:\n  DATELIST: '20000101'\n  MEMBERS: fc0\n  NUMCHUNKS: 1\n", "jobs.yml": jobs}});
+    assert_eq!(auth(http.put(format!("{url}/v4/experiments/{expid}/config"))).json(&files).send().await.unwrap().status(), 200);
+    assert_eq!(auth(http.post(format!("{url}/v4/experiments/{expid}?action=generate"))).send().await.unwrap().status(), 200);
+    let run = json(auth(http.post(format!("{url}/v4/experiments/{expid}/runs"))).json(&serde_json::json!({})).send().await.unwrap()).await;
+    let id = run["id"].as_i64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !count.exists() {
+        assert!(Instant::now() < deadline, "the job never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let attempts = |url: String| {
+        let (http, path) = (http.clone(), format!("{url}/v4/experiments/{expid}/runs/{id}/attempts"));
+        async move { json(http.get(path).basic_auth(OPERATOR.0, Some(OPERATOR.1)).send().await.unwrap()).await }
+    };
+    let child: i32 = std::fs::read_to_string(&child_pid).unwrap().trim().parse().unwrap();
+    assert!(process_exists(child));
+
+    let (mut server, url) = start_server(dir.path(), Some(&database));
+    // Adopted: on record as running, with the process that already runs (not a new one).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let adopted = loop {
+        let listed = attempts(url.clone()).await;
+        if listed["attempts"].as_array().is_some_and(|a| !a.is_empty()) {
+            break listed;
+        }
+        assert!(Instant::now() < deadline, "the unrecorded attempt was never found: {listed}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(adopted["attempts"].as_array().unwrap().len(), 1, "{adopted}");
+    assert_eq!((adopted["attempts"][0]["status"].as_str(), adopted["attempts"][0]["attempt"].as_i64()), (Some("RUNNING"), Some(1)), "{adopted}");
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "started\n", "the job was not started a second time");
+
+    let stopped = json(auth(http.post(format!("{url}/v4/experiments/{expid}?action=stop"))).send().await.unwrap()).await;
+    assert_eq!(stopped["stopped_run"], id, "{stopped}");
+    let run = json(auth(http.get(format!("{url}/v4/experiments/{expid}/runs/{id}"))).send().await.unwrap()).await;
+    assert_eq!(run["status"], "cancelled", "{run}");
+    let ended = attempts(url.clone()).await;
+    assert_eq!(ended["attempts"][0]["status"], "FAILED", "{ended}");
+    assert_eq!(ended["attempts"][0]["reason"], format!("stopped by {}", OPERATOR.0), "{ended}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while process_exists(child) {
+        assert!(Instant::now() < deadline, "the job's own child outlived the stop");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = json(auth(http.get(format!("{url}/v4/experiments/{expid}/jobs/{expid}_AFTER"))).send().await.unwrap()).await;
+    assert_eq!(after["status"], "WAITING", "{after}");
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "started\n");
     server.kill().unwrap();
     server.wait().unwrap();
 }

@@ -22,8 +22,6 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-/// Writes wait at most this long, so the pages see progress promptly.
-const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// A batch is written early when it grows this large.
 const FLUSH_AT: usize = 500;
 /// Jobs whose folders are prepared ahead, while the parent they wait for runs.
@@ -46,6 +44,8 @@ pub struct Shared {
     pub slots: Arc<Semaphore>,
     pub data_dir: std::path::PathBuf,
     pub api_url: String,
+    /// Writes wait at most this long, so the pages see progress promptly.
+    pub write_interval: Duration,
     pub hub: Arc<super::events::EventHub>,
     /// Hashes of the job tokens whose attempts are not written yet: a report bearing one of
     /// these is worth a flush, any other unknown token is refused at once.
@@ -662,7 +662,7 @@ impl<'a> Driver<'a> {
 
     fn schedule_flush(&mut self) {
         if self.flush_due.is_none() {
-            self.flush_due = Some(Instant::now() + FLUSH_EVERY);
+            self.flush_due = Some(Instant::now() + self.shared.write_interval);
         }
     }
 

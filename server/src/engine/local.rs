@@ -3,14 +3,12 @@
 //! a job), stdout and stderr captured to files in the attempt's folder.
 
 use super::executor::{AttemptKey, Executor, ExecutorError, JobEvent, JobLaunch, Prepared};
+use super::process::{kill_group, ProcessHandle};
 use async_trait::async_trait;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// How long a killed job may take to end on SIGTERM before it gets SIGKILL.
-const KILL_GRACE: Duration = Duration::from_secs(5);
 /// Variables of the server's environment a job inherits.
 const INHERITED: [&str; 6] = ["PATH", "HOME", "USER", "LANG", "LC_ALL", "SHELL"];
 
@@ -40,9 +38,13 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// The script as written to disk: the exit code lands in a file when the script ends, so an
-/// outcome survives a restart of the server while the job runs.
+/// outcome survives a restart of the server while the job runs. Bash killed by a signal it
+/// does not trap would report the last command's status there (often 0): the usual signals
+/// exit with 128 + their number instead.
 fn script_file(script: &str) -> String {
-    format!("#!/usr/bin/env bash\ntrap 'echo $? > \"$HINDCAST_JOB_DIR/exit_code\"' EXIT\n{script}\n")
+    format!(
+        "#!/usr/bin/env bash\ntrap 'echo $? > \"$HINDCAST_JOB_DIR/exit_code\"' EXIT\ntrap 'exit 129' HUP\ntrap 'exit 130' INT\ntrap 'exit 143' TERM\n{script}\n"
+    )
 }
 
 pub fn exit_code_file(dir: &Path) -> std::path::PathBuf {
@@ -131,40 +133,14 @@ impl Executor for LocalExecutor {
             };
             let _ = events.send(JobEvent::Finished { key, exit_code, at: chrono::Utc::now(), reason });
         });
-        Ok(pid.to_string())
+        Ok(ProcessHandle::of(pid).to_string())
     }
 
     async fn kill(&self, handle: &str) -> Result<(), ExecutorError> {
-        let pid: u32 = handle.parse().map_err(|_| ExecutorError::Refused(format!("'{handle}' is not a process id")))?;
-        kill_group(pid);
+        let handle = ProcessHandle::parse(handle).ok_or_else(|| ExecutorError::Refused(format!("'{handle}' is not a process handle")))?;
+        kill_group(handle.pid);
         Ok(())
     }
-}
-
-/// SIGTERM to the process group now, SIGKILL after the grace period if it is still there.
-fn kill_group(pid: u32) {
-    let Ok(group) = i32::try_from(pid) else { return };
-    signal_group(group, libc::SIGTERM);
-    tokio::spawn(async move {
-        tokio::time::sleep(KILL_GRACE).await;
-        signal_group(group, libc::SIGKILL);
-    });
-}
-
-#[allow(unsafe_code)]
-fn signal_group(group: i32, signal: i32) {
-    // SAFETY: kill(2) has no memory-safety preconditions.
-    unsafe {
-        libc::kill(-group, signal);
-    }
-}
-
-/// Whether a process group still has a live member (used to adopt jobs after a restart).
-#[allow(unsafe_code)]
-pub fn group_alive(pid: u32) -> bool {
-    let Ok(group) = i32::try_from(pid) else { return false };
-    // SAFETY: kill(2) with signal 0 only checks for existence.
-    unsafe { libc::kill(-group, 0) == 0 }
 }
 
 impl AttemptKey {

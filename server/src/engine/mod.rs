@@ -7,6 +7,7 @@ pub mod events;
 pub mod executor;
 pub mod local;
 pub mod paths;
+pub mod process;
 mod recovery;
 
 use app::runs::engine::RunEngine;
@@ -28,30 +29,45 @@ const STOP_WAIT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct Engine(Arc<Inner>);
 
+pub struct EngineOptions {
+    /// Where jobs' folders go (absolute).
+    pub data_dir: PathBuf,
+    /// The API's address, as jobs reach it.
+    pub api_url: String,
+    /// Jobs running at once on this machine, over all runs.
+    pub max_parallel_jobs: usize,
+    /// How long job progress is gathered before one write.
+    pub write_interval: Duration,
+}
+
 struct Inner {
     shared: Shared,
     /// The experiments with a run being driven by this process, and how to reach it.
     active: Mutex<HashMap<i64, Active>>,
+    /// Runs a previous process was driving, to settle before their experiment's next run.
+    interrupted: Mutex<Vec<app::store::RunRecord>>,
 }
 
 impl Engine {
-    pub fn new(store: SharedStore, executor: Arc<dyn Executor>, data_dir: PathBuf, api_url: String, max_parallel_jobs: usize) -> Self {
+    pub fn new(store: SharedStore, executor: Arc<dyn Executor>, options: EngineOptions) -> Self {
         Self(Arc::new(Inner {
             shared: Shared {
                 store,
                 executor,
-                slots: Arc::new(Semaphore::new(max_parallel_jobs)),
-                data_dir,
-                api_url,
+                slots: Arc::new(Semaphore::new(options.max_parallel_jobs)),
+                data_dir: options.data_dir,
+                api_url: options.api_url,
+                write_interval: options.write_interval,
                 hub: Arc::new(EventHub::default()),
                 unwritten_tokens: Mutex::new(HashSet::new()),
             },
             active: Mutex::new(HashMap::new()),
+            interrupted: Mutex::new(Vec::new()),
         }))
     }
 
-    /// At start: settles the jobs a previous process left running (adopting those still
-    /// alive), then carries on with every queued or interrupted run.
+    /// At start: every experiment with a queued or interrupted run is driven again; the jobs
+    /// a previous process left running are settled first (adopting those still alive).
     pub async fn resume(&self) {
         let runs = match self.0.shared.store.active_runs().await {
             Ok(runs) => runs,
@@ -60,19 +76,12 @@ impl Engine {
                 return;
             }
         };
-        let mut by_experiment: HashMap<i64, Vec<app::store::RunRecord>> = HashMap::new();
-        for run in runs {
-            by_experiment.entry(run.experiment_id).or_default().push(run);
-        }
+        let running = app::runs::RunStatus::Running.as_str();
+        let experiments: HashSet<i64> = runs.iter().map(|r| r.experiment_id).collect();
+        self.0.interrupted.lock().unwrap_or_else(|e| e.into_inner()).extend(runs.into_iter().filter(|r| r.status == running));
         // Each experiment apart: a long job adopted in one does not hold back the others.
-        for (experiment_id, runs) in by_experiment {
-            let engine = self.clone();
-            tokio::spawn(async move {
-                for run in runs.iter().filter(|r| r.status == app::runs::RunStatus::Running.as_str()) {
-                    recovery::settle_interrupted(&engine.0.shared, run).await;
-                }
-                engine.wake(experiment_id);
-            });
+        for experiment_id in experiments {
+            self.wake(experiment_id);
         }
     }
 
@@ -110,6 +119,7 @@ impl Inner {
             while let Ok(Control::Stop { done, .. } | Control::Flush { done }) = control.try_recv() {
                 let _ = done.send(());
             }
+            self.settle_interrupted(experiment_id, &mut control).await;
             let run = match claim_with_retries(&self.shared, experiment_id).await {
                 Ok(Some(run)) => run,
                 Ok(None) => {
@@ -155,6 +165,37 @@ impl Inner {
             }
         }
         self.active.lock().unwrap_or_else(|e| e.into_inner()).remove(&experiment_id);
+    }
+}
+
+impl Inner {
+    /// Settles the experiment's runs a previous process was driving: each goes back to the
+    /// queue, or ends cancelled when it was stopped while its adopted jobs ran.
+    async fn settle_interrupted(&self, experiment_id: i64, control: &mut mpsc::Receiver<Control>) {
+        let runs: Vec<app::store::RunRecord> = {
+            let mut interrupted = self.interrupted.lock().unwrap_or_else(|e| e.into_inner());
+            let (mine, others) = std::mem::take(&mut *interrupted).into_iter().partition(|r| r.experiment_id == experiment_id);
+            *interrupted = others;
+            mine
+        };
+        for run in runs {
+            let Some(settled) = recovery::settle_interrupted(&self.shared, &run, control).await else { continue };
+            let stored = match &settled.stopped_by {
+                Some(by) => self.shared.store.finish_run(run.id, app::runs::RunStatus::Cancelled.as_str(), Some(&format!("Stopped by {by}."))).await,
+                None => self.shared.store.requeue_run(run.id).await,
+            };
+            if let Err(err) = stored {
+                tracing::error!(run = run.id, error = %err, "an interrupted run could not be queued again or ended");
+            }
+            if let Ok(expid) = app::experiment::Expid::parse(&run.expid) {
+                if let Ok(now) = self.shared.store.run(&expid, run.id).await {
+                    self.shared.hub.publish(experiment_id, &LiveEvent::Run { run: app::runs::ops::to_view(now) });
+                }
+            }
+            for waiter in settled.waiters {
+                let _ = waiter.send(());
+            }
+        }
     }
 }
 

@@ -14,7 +14,7 @@ pub fn job_dir(data_dir: &Path, expid: &str, job: &str) -> PathBuf {
 
 /// A job name as one folder name: names come from configuration values (dates, members),
 /// so `/`, NUL and a leading `.` are replaced and no name can point elsewhere.
-fn folder_name(job: &str) -> String {
+pub fn folder_name(job: &str) -> String {
     let name: String = job.chars().map(|c| if matches!(c, '/' | '\\' | '\0') { '_' } else { c }).collect();
     if name.starts_with('.') || name.is_empty() { format!("_{name}") } else { name }
 }

@@ -1,89 +1,264 @@
 //! After a restart (a crash or kill -9 included): jobs a previous process left running are
 //! settled before their run carries on, so none stays RUNNING forever and none runs twice.
-//! A job still alive is waited for; its exit code is read from the file its script writes on
-//! exit; a job that died without one is FAILED ("lost") and retried like any failure.
+//! - An attempt is found by its row or, when the server went down before writing it, by its
+//!   folder; its process by the stored handle (boot and start time checked, so a reused
+//!   process id is not mistaken for it) or by its script's path among the live processes.
+//! - A job still alive is adopted: waited for, and killed if the run is stopped meanwhile.
+//! - Its exit code is read from the file its script writes on exit; a job that died without
+//!   one is FAILED ("lost") and retried like any failure.
 
-use super::driver::Shared;
-use super::local::{exit_code_file, group_alive};
-use super::paths::attempt_dir;
+use super::driver::{Control, Shared};
+use super::local::exit_code_file;
+use super::paths::{attempt_dir, folder_name, job_dir};
+use super::process::{kill_group, ProcessHandle};
 use app::experiment::Expid;
-use app::store::{JobProgress, RunRecord};
-use app::workflow::JobStatus;
+use app::store::{AttemptRecord, JobProgress, RunRecord};
+use app::workflow::{JobStatus, LoadedGraph};
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
-const POLL: Duration = Duration::from_secs(1);
+const POLL: Duration = Duration::from_millis(500);
 
-/// The process running `script` (its command line is `bash <script> …`), if any.
-async fn process_running(script: &std::path::Path) -> Option<u32> {
-    let wanted = script.as_os_str().as_encoded_bytes().to_vec();
-    tokio::task::spawn_blocking(move || {
-        std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            cmdline.split(|&b| b == 0).nth(1).filter(|arg| *arg == wanted.as_slice()).map(|_| pid)
-        })
-    })
-    .await
-    .ok()
-    .flatten()
+/// How settling an interrupted run ended: stopped while its jobs were adopted, or not.
+pub struct Settled {
+    pub stopped_by: Option<String>,
+    /// Stop requests to answer once the run's end is stored.
+    pub waiters: Vec<oneshot::Sender<()>>,
 }
 
-pub async fn settle_interrupted(shared: &Shared, run: &RunRecord) {
+/// An attempt of the interrupted run whose end is not on record.
+struct Unsettled {
+    record: AttemptRecord,
+    number: u32,
+    dir: PathBuf,
+    process: Option<ProcessHandle>,
+}
+
+impl Unsettled {
+    fn running(&self) -> bool {
+        self.process.as_ref().is_some_and(ProcessHandle::alive) && !exit_code_file(&self.dir).exists()
+    }
+}
+
+/// `None` when the run could not be read (it stays as it is; the next start tries again).
+pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut mpsc::Receiver<Control>) -> Option<Settled> {
     let store = &shared.store;
-    let Ok(expid) = Expid::parse(&run.expid) else { return };
+    let expid = Expid::parse(&run.expid).ok()?;
     let (attempts, handle) = match (store.run_attempts(run.id).await, store.graph(&expid).await) {
         (Ok(a), Ok(h)) => (a, h),
         (Err(err), _) | (_, Err(err)) => {
             tracing::error!(run = run.id, error = %err, "an interrupted run could not be read");
-            return;
+            return None;
         }
     };
-    for mut attempt in attempts.into_iter().filter(|a| a.finished_at.is_none()) {
-        let dir = attempt_dir(&shared.data_dir, &run.expid, &attempt.job_name, run.id, attempt.attempt);
-        // The process id is written with the engine's next batch; a crash before it leaves
-        // none, and the process is found by its script instead.
-        let pid = match attempt.external_id.as_deref().and_then(|h| h.parse::<u32>().ok()) {
-            Some(pid) => Some(pid),
-            None => process_running(&dir.join("script.sh")).await,
-        };
-        if let Some(pid) = pid {
-            if group_alive(pid) && !exit_code_file(&dir).exists() {
-                tracing::info!(run = run.id, job = %attempt.job_name, pid, "adopting a job still running");
-            }
-            while group_alive(pid) && !exit_code_file(&dir).exists() {
-                tokio::time::sleep(POLL).await;
-            }
-        }
-        let code = tokio::fs::read_to_string(exit_code_file(&dir)).await.ok().and_then(|t| t.trim().parse::<i32>().ok());
-        let now = chrono::Utc::now();
-        let status = if code == Some(0) { JobStatus::Completed } else { JobStatus::Failed };
-        attempt.status = status.as_str().to_owned();
-        attempt.exit_code = code;
-        attempt.finished_at = Some(now);
-        if code.is_none() {
-            attempt.reason = Some("lost: it ended while the server was down and left no exit code".into());
-        } else if code != Some(0) {
-            attempt.reason = code.map(|c| format!("exit code {c}"));
-        }
-        let Some(number) = handle.graph.number_of(&attempt.job_name) else { continue };
-        let job = JobProgress { number, status: status.code(), submitted_at: None, started_at: None, finished_at: Some(now) };
-        if let Err(err) = store.record_progress(run.experiment_id, &[job], &[attempt]).await {
-            tracing::error!(run = run.id, error = %err, "an interrupted job's outcome could not be stored");
+    let graph = &handle.graph;
+    let mut unsettled: Vec<Unsettled> = attempts
+        .iter()
+        .filter(|a| a.finished_at.is_none())
+        .filter_map(|a| {
+            Some(Unsettled {
+                number: graph.number_of(&a.job_name)?,
+                dir: attempt_dir(&shared.data_dir, &run.expid, &a.job_name, run.id, a.attempt),
+                process: a.external_id.as_deref().and_then(ProcessHandle::parse),
+                record: a.clone(),
+            })
+        })
+        .collect();
+    let recorded: HashSet<(String, i32)> = attempts.iter().map(|a| (a.job_name.clone(), a.attempt)).collect();
+    let mut found = unrecorded_attempts(&shared.data_dir, run, graph, recorded).await;
+    let scripts = running_scripts(&shared.data_dir).await;
+    for u in unsettled.iter_mut().chain(found.iter_mut()) {
+        // A handle that no longer names a live group is an ended job; without one (the
+        // server went down before writing it), the process is looked for by its script.
+        if u.process.is_none() {
+            u.process = scripts.get(&u.dir.join("script.sh")).map(|&pid| ProcessHandle::of(pid));
         }
     }
-    // Jobs the run had marked SUBMITTED or RUNNING without an attempt on record never started.
+    // Folders with neither a process nor an outcome nor any output never started (they were
+    // prepared ahead of their parent's end): they go, and the job runs when its turn comes.
+    let mut never_started = Vec::new();
+    found.retain(|u| {
+        let traces = u.running() || exit_code_file(&u.dir).exists() || has_output(&u.dir);
+        if !traces {
+            never_started.push(u.dir.clone());
+        }
+        traces
+    });
+    for dir in never_started {
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+    }
+    // What was found is put on record at once, as running: a second crash loses nothing.
+    if !found.is_empty() {
+        for u in &mut found {
+            u.record.external_id = u.process.as_ref().map(ToString::to_string);
+            tracing::info!(run = run.id, job = %u.record.job_name, attempt = u.record.attempt, "found an attempt the previous process had not recorded");
+        }
+        let jobs: Vec<JobProgress> = found.iter().map(|u| progress(u.number, JobStatus::Running, None)).collect();
+        let records: Vec<AttemptRecord> = found.iter().map(|u| u.record.clone()).collect();
+        if let Err(err) = store.record_progress(run.experiment_id, &jobs, &records).await {
+            tracing::error!(run = run.id, error = %err, "found attempts could not be recorded");
+        }
+    }
+    unsettled.extend(found);
+    let settled = wait_for_adopted(run.id, &unsettled, control).await;
+
+    let now = Utc::now();
+    let mut jobs = Vec::new();
+    let mut records = Vec::new();
+    for mut u in unsettled {
+        let code = tokio::fs::read_to_string(exit_code_file(&u.dir)).await.ok().and_then(|t| t.trim().parse::<i32>().ok());
+        let status = if code == Some(0) { JobStatus::Completed } else { JobStatus::Failed };
+        u.record.status = status.as_str().to_owned();
+        u.record.exit_code = code;
+        u.record.finished_at = Some(now);
+        u.record.reason = match (&settled.stopped_by, code) {
+            (_, Some(0)) => None,
+            (Some(by), _) => Some(format!("stopped by {by}")),
+            (None, None) => Some("lost: it ended while the server was down and left no exit code".into()),
+            (None, Some(c)) => Some(format!("exit code {c}")),
+        };
+        jobs.push(progress(u.number, status, Some(now)));
+        records.push(u.record);
+    }
+    if let Err(err) = store.record_progress(run.experiment_id, &jobs, &records).await {
+        tracing::error!(run = run.id, error = %err, "an interrupted job's outcome could not be stored");
+    }
+    // Jobs the run had marked as started, with no attempt on record, never started: ready
+    // again; after a stop, every job the run had readied waits again, as after a live stop.
     if let Ok(codes) = store.status_codes(run.experiment_id).await {
-        let stale: Vec<JobProgress> = codes
-            .iter()
-            .enumerate()
-            .filter(|(_, &c)| [JobStatus::Submitted, JobStatus::Queuing, JobStatus::Running].map(JobStatus::code).contains(&c))
-            .map(|(n, _)| JobProgress { number: n as u32, status: JobStatus::Ready.code(), submitted_at: None, started_at: None, finished_at: None })
-            .collect();
+        let mut started = vec![JobStatus::Submitted, JobStatus::Queuing, JobStatus::Running];
+        let to = if settled.stopped_by.is_some() {
+            started.push(JobStatus::Ready);
+            JobStatus::Waiting
+        } else {
+            JobStatus::Ready
+        };
+        let started: Vec<i32> = started.into_iter().map(JobStatus::code).collect();
+        let stale: Vec<JobProgress> =
+            codes.iter().enumerate().filter(|(_, c)| started.contains(c)).map(|(n, _)| progress(n as u32, to, None)).collect();
         if !stale.is_empty() {
             let _ = store.record_progress(run.experiment_id, &stale, &[]).await;
         }
     }
-    if let Err(err) = store.requeue_run(run.id).await {
-        tracing::error!(run = run.id, error = %err, "an interrupted run could not be queued again");
+    Some(settled)
+}
+
+fn progress(number: u32, status: JobStatus, finished_at: Option<DateTime<Utc>>) -> JobProgress {
+    JobProgress { number, status: status.code(), submitted_at: None, started_at: None, finished_at }
+}
+
+/// Waits for the adopted jobs to end; a stop request kills them (process groups included).
+async fn wait_for_adopted(run_id: i64, unsettled: &[Unsettled], control: &mut mpsc::Receiver<Control>) -> Settled {
+    let mut settled = Settled { stopped_by: None, waiters: Vec::new() };
+    let mut announced = false;
+    loop {
+        let live: Vec<u32> = unsettled.iter().filter(|u| u.running()).filter_map(|u| u.process.as_ref().map(|p| p.pid)).collect();
+        if live.is_empty() {
+            return settled;
+        }
+        if !announced {
+            tracing::info!(run = run_id, jobs = live.len(), "adopting jobs still running");
+            announced = true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(POLL) => {}
+            Some(request) = control.recv() => match request {
+                Control::Stop { run, by, done } if run.is_none_or(|r| r == run_id) => {
+                    tracing::info!(run = run_id, %by, jobs = live.len(), "stopping adopted jobs");
+                    for &pid in &live {
+                        kill_group(pid);
+                    }
+                    settled.stopped_by.get_or_insert(by);
+                    settled.waiters.push(done);
+                }
+                Control::Stop { done, .. } | Control::Flush { done } => {
+                    let _ = done.send(());
+                }
+            },
+        }
     }
+}
+
+/// Attempt folders of the run with no row (the server went down in the ≤ 100 ms before
+/// writing them). Only job folders changed since the run started are looked into.
+async fn unrecorded_attempts(data_dir: &Path, run: &RunRecord, graph: &LoadedGraph, recorded: HashSet<(String, i32)>) -> Vec<Unsettled> {
+    let jobs_dir = job_dir(data_dir, &run.expid, "x").parent().map(Path::to_path_buf).unwrap_or_default();
+    let by_folder: HashMap<String, (u32, String)> =
+        (0..graph.len() as u32).map(|n| (folder_name(graph.job(n).name()), (n, graph.job(n).name().to_owned()))).collect();
+    let since = run.started_at.unwrap_or(run.created_at) - chrono::Duration::seconds(2);
+    let prefix = format!("run{}-attempt", run.id);
+    let (run_id, experiment_id) = (run.id, run.experiment_id);
+    tokio::task::spawn_blocking(move || {
+        let mut found = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&jobs_dir) else { return found };
+        for entry in entries.flatten() {
+            let changed = entry.metadata().and_then(|m| m.modified()).map(DateTime::<Utc>::from);
+            if changed.is_ok_and(|at| at < since) {
+                continue;
+            }
+            let Some((number, job_name)) = entry.file_name().to_str().and_then(|f| by_folder.get(f)).cloned() else { continue };
+            let Ok(attempts) = std::fs::read_dir(entry.path()) else { continue };
+            for attempt_entry in attempts.flatten() {
+                let Some(attempt) = attempt_entry.file_name().to_str().and_then(|f| f.strip_prefix(&prefix)?.parse::<i32>().ok()) else { continue };
+                if recorded.contains(&(job_name.clone(), attempt)) {
+                    continue;
+                }
+                let dir = attempt_entry.path();
+                let submitted_at = std::fs::metadata(dir.join("script.sh")).and_then(|m| m.modified()).map(DateTime::<Utc>::from).unwrap_or_else(|_| Utc::now());
+                found.push(Unsettled {
+                    number,
+                    dir,
+                    process: None,
+                    record: AttemptRecord {
+                        run_id,
+                        job_name: job_name.clone(),
+                        attempt,
+                        experiment_id,
+                        status: JobStatus::Running.as_str().to_owned(),
+                        exit_code: None,
+                        reason: None,
+                        external_id: None,
+                        submitted_at,
+                        started_at: Some(submitted_at),
+                        finished_at: None,
+                        token_hash: None,
+                        progress: None,
+                        status_message: None,
+                        metrics: None,
+                        reported_at: None,
+                    },
+                });
+            }
+        }
+        found
+    })
+    .await
+    .unwrap_or_default()
+}
+
+fn has_output(dir: &Path) -> bool {
+    ["stdout.log", "stderr.log"].iter().any(|f| std::fs::metadata(dir.join(f)).is_ok_and(|m| m.len() > 0))
+}
+
+/// The live processes running a job script under the data folder (their command line is
+/// `bash <script> …`), by script path: one pass over `/proc`.
+async fn running_scripts(data_dir: &Path) -> HashMap<PathBuf, u32> {
+    let root = data_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let Ok(entries) = std::fs::read_dir("/proc") else { return HashMap::new() };
+        entries
+            .flatten()
+            .filter_map(|entry| {
+                let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+                let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+                let script = PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(cmdline.split(|&b| b == 0).nth(1)?));
+                (script.ends_with("script.sh") && script.starts_with(&root)).then_some((script, pid))
+            })
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
 }
