@@ -1,7 +1,8 @@
 // <hc-runs expid="a000">: an experiment's runs, live. Starts runs (any mode, force, queue,
 // switches and environment), stops the experiment, cancels a run, and shows each run's job
 // attempts and logs (tail, follow, earlier bytes, search, download). Live through the
-// experiment's server-sent events (/v4/experiments/{expid}/events); logs follow by byte ranges.
+// experiment's server-sent events (/v4/experiments/{expid}/events); a followed log's new bytes
+// come on a second stream of the same events (?log_job=… or ?log_run=…, from the shown end).
 // Everything lives in a shadow root, so the light DOM that Leptos hydrates is never touched.
 
 const TAIL_BYTES = 64 * 1024;
@@ -135,14 +136,21 @@ class HindcastRuns extends HTMLElement {
     searchBox.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); this.searchWhole(0); } });
     root.querySelector("form.set-status").addEventListener("submit", (e) => { e.preventDefault(); this.setStatus(e.target, e.submitter); });
     this.follow = root.querySelector("[data-act=follow]");
+    this.follow.addEventListener("change", () => this.followLog());
     this.ui.runs.addEventListener("click", (e) => this.onRunClick(e));
     this.reload().then(() => this.connect());
-    this.timer = setInterval(() => this.tick(), 1000);
   }
 
   disconnectedCallback() {
-    clearInterval(this.timer);
+    clearTimeout(this.attemptsTimer);
+    this.stopFollowing();
     if (this.events) this.events.close();
+  }
+
+  // Events come in bursts: the attempts are read again once they pause.
+  attemptsChanged() {
+    clearTimeout(this.attemptsTimer);
+    this.attemptsTimer = setTimeout(() => this.loadAttempts(), 500);
   }
 
   get base() {
@@ -183,10 +191,10 @@ class HindcastRuns extends HTMLElement {
       this.renderRuns();
       if (run.id === this.selected) this.loadAttempts();
     });
-    this.events.addEventListener("jobs", () => { if (this.selected) this.attemptsStale = true; });
+    this.events.addEventListener("jobs", () => { if (this.selected) this.attemptsChanged(); });
     this.events.addEventListener("report", (e) => {
       const { attempt } = JSON.parse(e.data);
-      if (attempt.run_id === this.selected) this.attemptsStale = true;
+      if (attempt.run_id === this.selected) this.attemptsChanged();
     });
     this.events.onerror = () => { this.ui.live.textContent = "Reconnecting…"; };
   }
@@ -226,11 +234,10 @@ class HindcastRuns extends HTMLElement {
     this.ui.detail.hidden = false;
     this.ui["detail-title"].textContent = `Run #${this.selected}`;
     this.loadAttempts();
-    this.openLog(`/runs/${this.selected}/log`, `Run #${this.selected} log`);
+    this.openLog(`/runs/${this.selected}/log`, `Run #${this.selected} log`, `log_run=${this.selected}`);
   }
 
   async loadAttempts() {
-    this.attemptsStale = false;
     const id = this.selected;
     try {
       const { attempts } = await this.api(`/runs/${id}/attempts`);
@@ -239,7 +246,8 @@ class HindcastRuns extends HTMLElement {
         const logs = el("td", {}, ...["out", "err"].map((stream) => el("button", {
           type: "button", textContent: stream,
           onclick: () => this.openLog(`/jobs/${encodeURIComponent(a.job_name)}/log?stream=${stream}&run_id=${a.run_id}&attempt=${a.attempt}`,
-            `${a.job_name} attempt ${a.attempt} std${stream}`),
+            `${a.job_name} attempt ${a.attempt} std${stream}`,
+            `log_job=${encodeURIComponent(a.job_name)}&log_stream=${stream}&log_run_id=${a.run_id}&log_attempt=${a.attempt}`),
         })));
         return el("tr", {}, el("td", { className: "mono", textContent: a.job_name }), el("td", { textContent: a.attempt }),
           el("td", {}, chip(a.status)), el("td", { textContent: a.exit_code ?? "" }), el("td", { textContent: a.reason || "" }),
@@ -249,10 +257,12 @@ class HindcastRuns extends HTMLElement {
     } catch (err) { this.say(err.message, true); }
   }
 
-  // Shows the last TAIL_BYTES of a log, then follows it (tick) while "Follow" is checked.
-  async openLog(path, title) {
+  // Shows the last TAIL_BYTES of a log, then follows it while "Follow" is checked. `follow`
+  // names the log to the event stream.
+  async openLog(path, title, follow) {
+    this.stopFollowing();
     const sep = path.includes("?") ? "&" : "?";
-    this.log = { path, sep, text: "", start: 0, end: 0 };
+    this.log = { path, sep, follow, text: "", start: 0, end: 0, ended: false };
     this.ui["log-title"].textContent = title;
     this.ui.download.href = `${this.base}${path}${sep}download=true`;
     const res = await fetch(`${this.base}${path}${sep}tail=${TAIL_BYTES}`);
@@ -261,6 +271,39 @@ class HindcastRuns extends HTMLElement {
     this.log.start = Number(res.headers.get("x-log-offset") || 0);
     this.log.end = Number(res.headers.get("x-log-size") || 0);
     this.renderLog();
+    this.followLog();
+  }
+
+  // New bytes of the shown log from the event stream, from its shown end. After an error the
+  // stream is opened again from the end then shown (the browser would start where it began).
+  followLog() {
+    this.stopFollowing();
+    const log = this.log;
+    if (!log || log.ended || !this.follow.checked) return;
+    const source = new EventSource(`${this.base}/events?${log.follow}&log_offset=${log.end}`);
+    this.logEvents = source;
+    source.addEventListener("log", (e) => {
+      const chunk = JSON.parse(e.data);
+      if (this.log !== log || chunk.offset !== log.end) return;
+      log.text += chunk.text;
+      log.end += new TextEncoder().encode(chunk.text).length;
+      this.renderLog();
+    });
+    source.addEventListener("log_end", () => {
+      log.ended = true;
+      this.stopFollowing();
+      this.renderLog();
+    });
+    source.onerror = () => {
+      this.stopFollowing();
+      this.logRetry = setTimeout(() => { if (this.log === log) this.followLog(); }, 2000);
+    };
+  }
+
+  stopFollowing() {
+    clearTimeout(this.logRetry);
+    if (this.logEvents) this.logEvents.close();
+    this.logEvents = null;
   }
 
   // Searches the whole file on the server (in spans of 256 MB), listing matching lines.
@@ -269,6 +312,7 @@ class HindcastRuns extends HTMLElement {
     const needle = (this.search || "").trim();
     if (!log || !needle) return;
     this.follow.checked = false;
+    this.stopFollowing();
     const res = await fetch(`${this.base}${log.path}${log.sep}search=${encodeURIComponent(needle)}&offset=${from}`);
     const found = await res.json();
     if (!res.ok) { this.say(found.error_message, true); return; }
@@ -294,21 +338,6 @@ class HindcastRuns extends HTMLElement {
     this.renderLog(false);
   }
 
-  async tick() {
-    if (this.attemptsStale) this.loadAttempts();
-    const log = this.log;
-    if (!log || !this.follow.checked || this.busy) return;
-    this.busy = true;
-    try {
-      const res = await fetch(`${this.base}${log.path}${log.sep}offset=${log.end}`);
-      if (res.ok && this.log === log) {
-        const more = await res.text();
-        log.end = Number(res.headers.get("x-log-offset") || log.end) + new TextEncoder().encode(more).length;
-        if (more) { log.text += more; this.renderLog(); }
-      }
-    } finally { this.busy = false; }
-  }
-
   renderLog(scroll = true) {
     const log = this.log;
     if (!log) return;
@@ -324,7 +353,7 @@ class HindcastRuns extends HTMLElement {
       }));
       if (lines.length === 0) pre.textContent = `No loaded line contains “${needle}”. Load earlier bytes to search further.`;
     }
-    this.ui["log-size"].textContent = `bytes ${log.start.toLocaleString()}–${log.end.toLocaleString()}`;
+    this.ui["log-size"].textContent = `bytes ${log.start.toLocaleString()}–${log.end.toLocaleString()}${log.ended ? " (ended)" : ""}`;
     if (scroll && this.follow.checked) pre.scrollTop = pre.scrollHeight;
   }
 

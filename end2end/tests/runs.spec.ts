@@ -91,6 +91,33 @@ test('the runs page starts a run, follows it live, shows attempts and logs, and 
   await page.screenshot({ path: 'test-results/screens/runs.png', fullPage: true });
 });
 
+test('a running job\'s log follows live on the event stream until the job ends', async ({ page, request }) => {
+  const created = await request.post('/v4/experiments', { data: { description: 'A log followed live' } });
+  const expid = (await created.json()).name as string;
+  const slow = `JOBS:
+  TALK:
+    RUNNING: once
+    SCRIPT: |
+      for i in 1 2 3 4 5 6; do echo "line $i"; sleep 0.5; done
+`;
+  await request.put(`/v4/experiments/${expid}/config`, { data: { files: { 'expdef.yml': expdef, 'jobs.yml': slow } } });
+  expect((await request.post(`/v4/experiments/${expid}?action=generate`)).status()).toBe(200);
+  await openHydrated(page, `/experiments/${expid}/runs`);
+  const runs = page.locator('hc-runs');
+  await expect(runs).toHaveAttribute('data-state', 'ready');
+  expect((await request.post(`/v4/experiments/${expid}/runs`, { data: {} })).status()).toBe(201);
+  await runs.locator('tbody.runs tr').first().click();
+  const attempt = runs.locator('tbody.attempts tr').filter({ hasText: `${expid}_TALK` });
+  await expect(attempt.locator('.chip')).toHaveText('RUNNING', { timeout: 10_000 });
+  await attempt.getByRole('button', { name: 'out' }).click();
+  const log = runs.locator('.log');
+  // Shown while the job still runs, then the lines keep coming without a reload.
+  await expect(log).toContainText('line 1');
+  await expect(attempt.locator('.chip')).toHaveText('RUNNING');
+  await expect(log).toHaveText('line 1\nline 2\nline 3\nline 4\nline 5\nline 6\n', { timeout: 10_000 });
+  await expect(runs.locator('.log-size')).toContainText('(ended)');
+});
+
 test('the runs page of an unknown experiment answers 404', async ({ page }) => {
   const missing = await page.goto('/experiments/a9zz/runs');
   expect(missing?.status()).toBe(404);

@@ -323,6 +323,47 @@ async fn live_events_resume_after_a_reconnect(backend: Backend) {
     assert_eq!(app.client.get(app.url("/v4/experiments/a999/events")).send().await.unwrap().status(), 404);
 }
 
+async fn a_log_follows_live_on_the_event_stream(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let slow = "JOBS:\n  SLOW:\n    RUNNING: once\n    SCRIPT: |\n      for i in 1 2 3 4 5; do echo \"line $i\"; sleep 0.2; done\n      echo 'é end'\n  \
+                LATER:\n    RUNNING: once\n    DEPENDENCIES: SLOW\n    SCRIPT: 'true'\n";
+    let expid = experiment_with(&app, slow).await;
+    let events = app.url(&format!("/v4/experiments/{expid}/events"));
+    let job = format!("{expid}_SLOW");
+    let res = app.client.get(format!("{events}?log_job={job}")).send().await.unwrap();
+    assert_eq!(res.status(), 404, "no attempt yet");
+    let id = start(&app, &expid, json!({})).await.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.get_json(&format!("/v4/experiments/{expid}/jobs/{job}/history"), 200).await["attempts"].as_array().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the job never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut followed = app.client.get(format!("{events}?log_job={job}&log_offset=0")).send().await.unwrap();
+    assert_eq!(followed.status(), 200);
+    let got = read_events(&mut followed, |name, _| name == "log_end").await;
+    let chunks: Vec<Value> = got.iter().filter(|(name, _, _)| name == "log").map(|(_, _, data)| serde_json::from_str(data).unwrap()).collect();
+    assert!(chunks.len() >= 2, "the log came in pieces while the job ran: {chunks:?}");
+    let mut offset = 0;
+    let mut text = String::new();
+    for chunk in &chunks {
+        assert_eq!((chunk["job"].as_str(), chunk["stream"].as_str(), chunk["run_id"].as_i64()), (Some(job.as_str()), Some("out"), Some(id)));
+        assert_eq!(chunk["offset"].as_u64(), Some(offset), "no byte lost or repeated: {chunks:?}");
+        let piece = chunk["text"].as_str().unwrap();
+        offset += piece.len() as u64;
+        text.push_str(piece);
+    }
+    assert_eq!(text, "line 1\nline 2\nline 3\nline 4\nline 5\né end\n");
+    let end: Value = serde_json::from_str(&got.last().unwrap().2).unwrap();
+    assert_eq!(end["size"].as_u64(), Some(offset));
+    // A run's own log, from its start, until it tells the run's end.
+    let mut run_log = app.client.get(format!("{events}?log_run={id}&log_offset=0")).send().await.unwrap();
+    let got = read_events(&mut run_log, |name, data| name == "log" && data.contains("ended passed")).await;
+    assert!(got.iter().any(|(_, _, data)| data.contains("\"stream\":\"run\"") && data.contains("SLOW completed")), "{got:?}");
+    let message = error_of(app.client.get(format!("{events}?log_job={job}&log_stream=all")).send().await.unwrap(), 422).await;
+    assert!(message.starts_with("stream:"), "{message}");
+    assert_eq!(app.client.get(format!("{events}?log_run=999")).send().await.unwrap().status(), 404);
+}
+
 /// The names and contents of a zip's files.
 fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
@@ -499,6 +540,7 @@ async fn a_job_prepared_ahead_that_never_starts_leaves_no_folder(backend: Backen
 }
 
 on_both_backends!(
+    a_log_follows_live_on_the_event_stream,
     a_job_prepared_ahead_that_never_starts_leaves_no_folder,
     edge_conditions_let_children_start_before_their_parents_complete,
     jobs_report_progress_with_their_own_token,

@@ -85,26 +85,52 @@ pub async fn job_log(
 ) -> Result<Response, ApiError> {
     let expid = parse_path_expid(&expid)?;
     let Query(range) = range?;
-    let file = match range.stream.as_deref().unwrap_or("out") {
-        "out" => "stdout.log",
-        "err" => "stderr.log",
-        other => return Err(HindcastError::invalid("stream", format!("'{other}' is neither out nor err")).into()),
-    };
-    let attempts = ops::job_attempts(ctx.store.as_ref(), &expid, &name).await?;
-    let chosen = match range.run_id {
-        None => attempts.last(),
-        Some(run) => attempts.iter().find(|a| a.run_id == run && a.attempt == range.attempt.unwrap_or(1)),
-    };
-    let attempt = chosen.ok_or_else(|| HindcastError::NotFound(format!("Job {name} has no such attempt; it may never have run.")))?;
-    let path = paths::attempt_dir(&files.0, expid.as_str(), &name, attempt.run_id, attempt.attempt).join(file);
+    let log = job_log_file(&ctx, &files, &expid, &name, range.stream.as_deref(), range.run_id, range.attempt).await?;
+    let path = log.path;
     if range.download == Some(true) {
-        let stem = if file == "stdout.log" { "out" } else { "err" };
-        return download(&path, &format!("{name}.run{}-attempt{}.{stem}.log", attempt.run_id, attempt.attempt), headers).await;
+        return download(&path, &format!("{name}.run{}-attempt{}.{}.log", log.run_id, log.attempt, log.stream), headers).await;
     }
     if let Some(needle) = range.search.clone() {
         return search(path, needle, &range).await;
     }
     read_range(&path, &range).await
+}
+
+/// One attempt's stdout or stderr, as the store knows it.
+pub struct JobLogFile {
+    pub path: std::path::PathBuf,
+    /// `out` or `err`.
+    pub stream: &'static str,
+    pub run_id: i64,
+    pub attempt: i32,
+    /// The attempt's folder.
+    pub dir: std::path::PathBuf,
+}
+
+/// The log of a job's attempt (`run_id` and `attempt`, 1 when only the run is given), or of
+/// its latest attempt; `stream` is `out` (default) or `err`.
+pub async fn job_log_file(
+    ctx: &AppContext,
+    files: &JobFiles,
+    expid: &app::experiment::Expid,
+    name: &str,
+    stream: Option<&str>,
+    run_id: Option<i64>,
+    attempt: Option<i32>,
+) -> Result<JobLogFile, ApiError> {
+    let (stream, file) = match stream.unwrap_or("out") {
+        "out" => ("out", "stdout.log"),
+        "err" => ("err", "stderr.log"),
+        other => return Err(HindcastError::invalid("stream", format!("'{other}' is neither out nor err")).into()),
+    };
+    let attempts = ops::job_attempts(ctx.store.as_ref(), expid, name).await?;
+    let chosen = match run_id {
+        None => attempts.last(),
+        Some(run) => attempts.iter().find(|a| a.run_id == run && a.attempt == attempt.unwrap_or(1)),
+    };
+    let chosen = chosen.ok_or_else(|| HindcastError::NotFound(format!("Job {name} has no such attempt; it may never have run.")))?;
+    let dir = paths::attempt_dir(&files.0, expid.as_str(), name, chosen.run_id, chosen.attempt);
+    Ok(JobLogFile { path: dir.join(file), stream, run_id: chosen.run_id, attempt: chosen.attempt, dir })
 }
 
 /// A run's own log: what the engine did, line by line.

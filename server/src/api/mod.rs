@@ -11,6 +11,7 @@ mod events;
 mod experiments;
 mod graph;
 mod job_status;
+mod log_follow;
 mod logs;
 mod openapi;
 mod parameters;
