@@ -61,6 +61,10 @@ const TEMPLATE = `
       <label class="choice"><input type="checkbox" name="queue"> Queue behind an active run</label>
     </div>
     <div class="row">
+      <label>Start at (optional, your time) <input type="datetime-local" name="start_at"></label>
+      <label>Repeat every (optional: 30m, 6h, 1d) <input name="repeat_every" size="10"></label>
+    </div>
+    <div class="row">
       <button type="submit" class="primary" data-act="start">Start run</button>
       <button type="button" class="danger" data-act="stop">Stop the experiment</button>
       <span class="live muted" aria-live="polite">Connecting…</span>
@@ -212,8 +216,10 @@ class HindcastRuns extends HTMLElement {
         el("td", { className: "mono", textContent: `#${r.id}` }), el("td", {}, chip(r.status)),
         el("td", { textContent: r.mode.replaceAll("_", " ") + (r.force ? ", force" : "") }),
         el("td", { textContent: `${r.planned_jobs}${r.jobs.length ? ` (${r.jobs.length} selected)` : ""}` }),
-        el("td", { textContent: r.requested_by }), el("td", { textContent: time(r.started_at) }),
-        el("td", { textContent: time(r.finished_at) }), el("td", { textContent: r.message || "" }), el("td", {}, cancel));
+        el("td", { textContent: r.requested_by }),
+        el("td", { textContent: r.started_at || r.status !== "queued" || !r.start_at ? time(r.started_at) : `scheduled ${time(r.start_at)}` }),
+        el("td", { textContent: time(r.finished_at) }), el("td", { textContent: [r.repeat_every ? `every ${r.repeat_every}` : "", r.message || ""].filter(Boolean).join(" · ") }),
+        el("td", {}, cancel));
       return row;
     }));
   }
@@ -382,12 +388,15 @@ class HindcastRuns extends HTMLElement {
       mode: data.get("mode"), jobs: lines("jobs"), force: data.has("force"), force_downstream: data.has("force_downstream"),
       queue: data.has("queue"), extras: { env, switches: String(data.get("switches") || "").split(/\s+/).filter(Boolean) },
     };
+    // The browser's local time, sent as an instant.
+    if (data.get("start_at")) body.start_at = new Date(String(data.get("start_at"))).toISOString();
+    if (String(data.get("repeat_every") || "").trim()) body.repeat_every = String(data.get("repeat_every")).trim();
     try {
       const run = await this.api("/runs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       // The run's events may have overtaken this answer: keep what they said.
       if (!this.runList.has(run.id)) this.runList.set(run.id, run);
       this.renderRuns();
-      this.say(`Run #${run.id} ${run.status}.`);
+      this.say(`Run #${run.id} ${run.status}${run.start_at ? `, scheduled for ${time(run.start_at)}` : ""}${run.repeat_every ? `, every ${run.repeat_every}` : ""}.`);
     } catch (err) { this.say(err.message, true); }
   }
 

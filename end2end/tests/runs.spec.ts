@@ -118,6 +118,31 @@ test('a running job\'s log follows live on the event stream until the job ends',
   await expect(runs.locator('.log-size')).toContainText('(ended)');
 });
 
+test('a run is scheduled from the runs page, shown as such, and cancelled', async ({ page, request }) => {
+  const created = await request.post('/v4/experiments', { data: { description: 'A scheduled run' } });
+  const expid = (await created.json()).name as string;
+  await request.put(`/v4/experiments/${expid}/config`, { data: { files: { 'expdef.yml': expdef, 'jobs.yml': jobs } } });
+  expect((await request.post(`/v4/experiments/${expid}?action=generate`)).status()).toBe(200);
+  await openHydrated(page, `/experiments/${expid}/runs`);
+  const runs = page.locator('hc-runs');
+  await expect(runs).toHaveAttribute('data-state', 'ready');
+  await runs.getByLabel('Start at (optional, your time)').fill('2099-01-01T06:00');
+  await runs.getByRole('button', { name: 'Start run' }).click();
+  await expect(runs.locator('.message')).toHaveText('start_at: must be within 366 days');
+  const tomorrow = new Date(Date.now() + 86_400_000);
+  const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  await runs.getByLabel('Start at (optional, your time)').fill(local);
+  await runs.getByLabel('Repeat every (optional: 30m, 6h, 1d)').fill('6h');
+  await runs.getByRole('button', { name: 'Start run' }).click();
+  await expect(runs.locator('.message')).toContainText('queued, scheduled for');
+  const row = runs.locator('tbody.runs tr').first();
+  await expect(row).toContainText('scheduled');
+  await expect(row).toContainText('every 6h');
+  await page.screenshot({ path: 'test-results/screens/runs-scheduled.png', fullPage: true });
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  await expect(row.locator('.chip')).toHaveText('cancelled');
+});
+
 test('the runs page of an unknown experiment answers 404', async ({ page }) => {
   const missing = await page.goto('/experiments/a9zz/runs');
   expect(missing?.status()).toBe(404);

@@ -364,6 +364,75 @@ async fn a_log_follows_live_on_the_event_stream(backend: Backend) {
     assert_eq!(app.client.get(format!("{events}?log_run=999")).send().await.unwrap().status(), 404);
 }
 
+async fn scheduled_runs_wait_for_their_time_go_after_interactive_ones_and_repeat(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let jobs = "JOBS:\n  TICK:\n    RUNNING: once\n    SCRIPT: |\n      sleep ${NAP:-0}\n      echo \"$WHO\" >> \"$ORDER\"\n";
+    let expid = experiment_with(&app, jobs).await;
+    let order = app.data_dir.join("ticks.txt");
+    let request = |who: &str, extra: Value| {
+        let mut body = json!({"mode": "selected_only", "jobs": [format!("{expid}_TICK")], "force": true,
+            "extras": {"env": {"ORDER": order.display().to_string(), "WHO": who}}});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let res = start(&app, &expid, request("scheduled", json!({"start_at": soon}))).await;
+    assert_eq!(res.status(), 201);
+    let scheduled: Value = res.json().await.unwrap();
+    assert_eq!((scheduled["status"].as_str(), scheduled["interactive"].as_bool()), (Some("queued"), Some(false)), "{scheduled}");
+    // A run scheduled for later is not in the way of one asked for now.
+    let res = start(&app, &expid, request("now", json!({}))).await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let ended = wait_for_end(&app, &expid, scheduled["id"].as_i64().unwrap()).await;
+    assert_eq!(ended["status"], "passed", "{ended}");
+    let started = chrono::DateTime::parse_from_rfc3339(ended["started_at"].as_str().unwrap()).unwrap();
+    assert!(started >= chrono::DateTime::parse_from_rfc3339(&soon).unwrap() - chrono::Duration::seconds(1), "{ended} started before {soon}");
+    assert_eq!(std::fs::read_to_string(&order).unwrap(), "now\nscheduled\n");
+
+    // Behind a running run, an interactive run queued later still goes before a due scheduled one.
+    std::fs::remove_file(&order).unwrap();
+    let busy: Value = start(&app, &expid, request("busy", json!({"extras": {"env": {"ORDER": order.display().to_string(), "WHO": "busy", "NAP": "1"}}}))).await.json().await.unwrap();
+    let due = start(&app, &expid, request("due", json!({"start_at": chrono::Utc::now().to_rfc3339()}))).await;
+    assert_eq!(due.status(), 201);
+    let asked = start(&app, &expid, request("asked", json!({"queue": true}))).await;
+    assert_eq!(asked.status(), 201);
+    let due_id = due.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    wait_for_end(&app, &expid, busy["id"].as_i64().unwrap()).await;
+    wait_for_end(&app, &expid, due_id).await;
+    assert_eq!(std::fs::read_to_string(&order).unwrap(), "busy\nasked\ndue\n");
+
+    // A series: it starts now and queues its next occurrence a minute later; a stop leaves the
+    // schedule alone, a cancel ends it.
+    let first: Value = start(&app, &expid, request("series", json!({"repeat_every": "1m"}))).await.json().await.unwrap();
+    assert_eq!(first["repeat_every"], "1m", "{first}");
+    wait_for_end(&app, &expid, first["id"].as_i64().unwrap()).await;
+    let runs = app.get_json(&format!("/v4/experiments/{expid}/runs"), 200).await;
+    let next = runs["runs"].as_array().unwrap().iter().find(|r| r["status"] == "queued").cloned().expect("the next occurrence is queued");
+    let next_at = chrono::DateTime::parse_from_rfc3339(next["start_at"].as_str().unwrap()).unwrap();
+    let first_at = chrono::DateTime::parse_from_rfc3339(first["start_at"].as_str().unwrap()).unwrap();
+    assert_eq!(next_at - first_at, chrono::Duration::seconds(60), "{next}");
+    assert_eq!((next["repeat_every"].as_str(), next["requested_by"].as_str()), (Some("1m"), Some("tester")));
+    let stopped = app.client.post(app.url(&format!("/v4/experiments/{expid}?action=stop"))).send().await.unwrap().json::<Value>().await.unwrap();
+    assert_eq!(stopped["cancelled_queued"], json!([]), "{stopped}");
+    let next_id = next["id"].as_i64().unwrap();
+    let res = app.client.post(app.url(&format!("/v4/experiments/{expid}/runs/{next_id}/cancel"))).send().await.unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "cancelled");
+
+    // Bad schedules are refused, naming the field; nothing is stored.
+    let before = app.get_json(&format!("/v4/experiments/{expid}/runs"), 200).await["runs"].as_array().unwrap().len();
+    for (extra, field) in [
+        (json!({"start_at": "tomorrow"}), "start_at"),
+        (json!({"start_at": "2000-01-01T00:00:00Z"}), "start_at"),
+        (json!({"repeat_every": "5s"}), "repeat_every"),
+        (json!({"repeat_every": "6"}), "repeat_every"),
+        (json!({"start_at": soon, "queue": true}), "queue"),
+    ] {
+        let message = error_of(start(&app, &expid, request("bad", extra.clone())).await, 422).await;
+        assert!(message.starts_with(&format!("{field}:")), "{extra}: {message}");
+    }
+    assert_eq!(app.get_json(&format!("/v4/experiments/{expid}/runs"), 200).await["runs"].as_array().unwrap().len(), before);
+}
+
 /// The names and contents of a zip's files.
 fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
@@ -540,6 +609,7 @@ async fn a_job_prepared_ahead_that_never_starts_leaves_no_folder(backend: Backen
 }
 
 on_both_backends!(
+    scheduled_runs_wait_for_their_time_go_after_interactive_ones_and_repeat,
     a_log_follows_live_on_the_event_stream,
     a_job_prepared_ahead_that_never_starts_leaves_no_folder,
     edge_conditions_let_children_start_before_their_parents_complete,

@@ -111,6 +111,14 @@ pub struct RunRequest {
     /// Queue behind an active run instead of being refused (409).
     #[serde(default)]
     pub queue: bool,
+    /// Start no earlier than this time (RFC 3339): a scheduled run, which queues behind
+    /// interactive ones and never answers 409.
+    #[serde(default)]
+    pub start_at: Option<String>,
+    /// Run again at this interval (`90s`, `15m`, `6h`, `1d`, `1w`, `1h30m`; from 1 minute):
+    /// each occurrence queues the next when it starts. From now when `start_at` is absent.
+    #[serde(default)]
+    pub repeat_every: Option<String>,
     /// Switches and environment for every job of the run.
     #[serde(default)]
     pub extras: JobExtras,
@@ -134,6 +142,12 @@ pub struct RunView {
     pub message: Option<String>,
     /// Jobs the run executes, counted when it started.
     pub planned_jobs: i64,
+    /// Asked for now by someone (not scheduled): goes first in the queue.
+    pub interactive: bool,
+    /// A scheduled run starts no earlier than this (RFC 3339).
+    pub start_at: Option<String>,
+    /// A repeating run's interval, as `repeat_every` reads it.
+    pub repeat_every: Option<String>,
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
@@ -180,3 +194,5 @@ pub mod live;
 pub mod ops;
 #[cfg(feature = "ssr")]
 pub mod plan;
+#[cfg(feature = "ssr")]
+pub mod schedule;

@@ -4,6 +4,7 @@
 use super::engine::RunEngine;
 use super::live::LiveEvent;
 use super::plan::{plan, Plan};
+use super::schedule;
 use super::{AttemptView, JobExtras, ReportRequest, RunMode, RunRequest, RunStatus, RunView};
 use crate::access::audit::{self, Entry};
 use crate::access::{ops::authorize, Need};
@@ -65,6 +66,20 @@ pub async fn start_run(
     }
     let config = parse(&config(store, expid).await?)?;
     section_scripts(&config, graph, &planned.scope)?;
+    let now = chrono::Utc::now();
+    let start_at = match &request.start_at {
+        Some(text) => Some(schedule::parse_start(text, now).map_err(|m| HindcastError::invalid("start_at", m))?),
+        None => None,
+    };
+    let repeat_seconds = match &request.repeat_every {
+        Some(text) => Some(schedule::parse_every(text).map_err(|m| HindcastError::invalid("repeat_every", m))?),
+        None => None,
+    };
+    if request.queue && (start_at.is_some() || repeat_seconds.is_some()) {
+        return Err(HindcastError::invalid("queue", "a scheduled run always waits its turn; leave queue out"));
+    }
+    // A repeating series without a start begins now.
+    let not_before = start_at.map(|t| t.timestamp()).or(repeat_seconds.map(|_| now.timestamp()));
     let options = RunOptions {
         force_downstream: request.force_downstream,
         extras: request.extras.clone(),
@@ -76,12 +91,19 @@ pub async fn start_run(
         selection: serde_json::to_string(&request.jobs).unwrap_or_else(|_| "[]".into()),
         force_rerun: request.force,
         options: serde_json::to_string(&options).unwrap_or_else(|_| "{}".into()),
-        interactive: true,
+        interactive: not_before.is_none(),
+        not_before,
+        repeat_seconds,
     };
     let record = store.create_run(expid, &new, request.queue).await.map_err(to_domain_error)?;
     tracing::info!(%expid, run = record.id, mode = %new.mode, jobs = planned.scope.len(), actor = %actor.name, "run queued");
     let view = to_view(record);
-    let what = format!("{}: {} job(s), mode {}{}", view.status.as_str(), planned.scope.len(), new.mode, if request.force { ", forced" } else { "" });
+    let when = match (&view.start_at, &view.repeat_every) {
+        (Some(at), Some(every)) => format!(", from {at} every {every}"),
+        (Some(at), None) => format!(", at {at}"),
+        _ => String::new(),
+    };
+    let what = format!("{}: {} job(s), mode {}{}{when}", view.status.as_str(), planned.scope.len(), new.mode, if request.force { ", forced" } else { "" });
     let target = format!("run {}: {}", view.id, audit::list(request.jobs.iter().map(String::as_str)));
     audit::record(store, Entry::new(actor, "run.start", target.trim_end_matches(": ")).on(expid).after(what)).await;
     engine.publish(handle.experiment_id, LiveEvent::Run { run: view.clone() });
@@ -112,7 +134,9 @@ pub async fn stop(store: &dyn Store, engine: &dyn RunEngine, actor: &Actor, expi
     let mut cancelled_queued = Vec::new();
     let active: Vec<RunRecord> = store.runs(expid, RUN_LIST_LIMIT).await.map_err(to_domain_error)?;
     let message = format!("stopped by {}", actor.name);
-    for run in active.iter().filter(|r| r.status == RunStatus::Queued.as_str()) {
+    // Runs scheduled for later stay: a stop ends what runs or waits now, not the schedule.
+    let now = chrono::Utc::now().timestamp();
+    for run in active.iter().filter(|r| r.status == RunStatus::Queued.as_str() && r.not_before.is_none_or(|t| t <= now)) {
         if store.cancel_queued_run(run.id, &message).await.map_err(to_domain_error)? {
             cancelled_queued.push(run.id);
             if let Ok(run) = store.run(expid, run.id).await {
@@ -314,6 +338,9 @@ pub fn to_view(r: RunRecord) -> RunView {
         status: RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed),
         message: r.message,
         planned_jobs: r.planned_jobs,
+        interactive: r.interactive,
+        start_at: r.not_before.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339()),
+        repeat_every: r.repeat_seconds.map(schedule::format_every),
         created_at: r.created_at.to_rfc3339(),
         started_at: r.started_at.map(|t| t.to_rfc3339()),
         finished_at: r.finished_at.map(|t| t.to_rfc3339()),

@@ -3,7 +3,7 @@
 use super::sql::Dialect;
 
 const RUN_COLUMNS: &str = "r.id, r.experiment_id, e.expid, r.requested_by, r.mode, r.selection, r.force_rerun, \
-     r.options, r.interactive, r.status, r.message, r.planned_jobs, r.created_at, r.started_at, r.finished_at";
+     r.options, r.interactive, r.status, r.message, r.planned_jobs, r.not_before, r.repeat_seconds, r.created_at, r.started_at, r.finished_at";
 
 pub fn run_by_id() -> String {
     format!("SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.expid = $1 AND r.id = $2")
@@ -43,17 +43,25 @@ pub fn lock_experiment_by_id(dialect: Dialect) -> &'static str {
     }
 }
 
-pub const ACTIVE_RUN_OF: &str =
-    "SELECT id FROM runs WHERE experiment_id = $1 AND status IN ('queued', 'running') ORDER BY id LIMIT 1";
+/// A running run, or a queued one that is due (one scheduled for later is not in the way).
+pub const ACTIVE_RUN_OF: &str = "SELECT id FROM runs WHERE experiment_id = $1 AND (status = 'running' \
+     OR (status = 'queued' AND (not_before IS NULL OR not_before <= $2))) ORDER BY id LIMIT 1";
 
 pub const RUNNING_RUN_OF: &str = "SELECT id FROM runs WHERE experiment_id = $1 AND status = 'running' LIMIT 1";
 
 pub const INSERT_RUN: &str = "INSERT INTO runs (experiment_id, requested_by, mode, selection, force_rerun, options, \
-     interactive, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8) RETURNING id";
+     interactive, status, created_at, not_before, repeat_seconds) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10) \
+     RETURNING id";
+
+/// A repeating run's next occurrence: the same request, queued for `$3`.
+pub const QUEUE_NEXT_OCCURRENCE: &str = "INSERT INTO runs (experiment_id, requested_by, mode, selection, force_rerun, \
+     options, interactive, status, created_at, not_before, repeat_seconds) SELECT experiment_id, requested_by, mode, \
+     selection, force_rerun, options, interactive, 'queued', $2, $3, repeat_seconds FROM runs WHERE id = $1";
 
 /// Interactive runs go before scheduled ones, then first come first served.
 pub const NEXT_QUEUED_RUN: &str =
-    "SELECT id FROM runs WHERE experiment_id = $1 AND status = 'queued' ORDER BY interactive DESC, id LIMIT 1";
+    "SELECT id FROM runs WHERE experiment_id = $1 AND status = 'queued' AND (not_before IS NULL OR not_before <= $2) \
+     ORDER BY interactive DESC, id LIMIT 1";
 
 pub const START_RUN: &str = "UPDATE runs SET status = 'running', started_at = $2 WHERE id = $1";
 

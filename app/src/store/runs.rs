@@ -22,6 +22,10 @@ pub struct RunRecord {
     pub status: String,
     pub message: Option<String>,
     pub planned_jobs: i64,
+    /// Not started before this time (seconds since 1970, UTC): a scheduled run.
+    pub not_before: Option<i64>,
+    /// A repeating run's interval in seconds.
+    pub repeat_seconds: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -35,6 +39,8 @@ pub struct NewRun {
     pub force_rerun: bool,
     pub options: String,
     pub interactive: bool,
+    pub not_before: Option<i64>,
+    pub repeat_seconds: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

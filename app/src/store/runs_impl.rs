@@ -19,8 +19,10 @@ macro_rules! impl_run_store {
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or_else(|| $crate::store::StoreError::ExperimentNotFound(expid.clone()))?;
-                if !queue {
-                    let active: Option<i64> = sqlx::query_scalar(q::ACTIVE_RUN_OF).bind(id).fetch_optional(&mut *tx).await?;
+                // A scheduled run waits its turn in any case.
+                if !queue && run.not_before.is_none() {
+                    let now = chrono::Utc::now().timestamp();
+                    let active: Option<i64> = sqlx::query_scalar(q::ACTIVE_RUN_OF).bind(id).bind(now).fetch_optional(&mut *tx).await?;
                     if let Some(active) = active {
                         return Err($crate::store::StoreError::RunActive(expid.clone(), active));
                     }
@@ -34,6 +36,8 @@ macro_rules! impl_run_store {
                     .bind(&run.options)
                     .bind(run.interactive)
                     .bind(chrono::Utc::now())
+                    .bind(run.not_before)
+                    .bind(run.repeat_seconds)
                     .fetch_one(&mut *tx)
                     .await?;
                 let record = sqlx::query_as(&q::run_by_number()).bind(run_id).fetch_one(&mut *tx).await?;
@@ -78,10 +82,18 @@ macro_rules! impl_run_store {
                 if running.is_some() {
                     return Ok(None);
                 }
-                let next: Option<i64> = sqlx::query_scalar(q::NEXT_QUEUED_RUN).bind(experiment_id).fetch_optional(&mut *tx).await?;
-                let Some(run_id) = next else { return Ok(None) };
                 let now = chrono::Utc::now();
+                let next: Option<i64> =
+                    sqlx::query_scalar(q::NEXT_QUEUED_RUN).bind(experiment_id).bind(now.timestamp()).fetch_optional(&mut *tx).await?;
+                let Some(run_id) = next else { return Ok(None) };
                 sqlx::query(q::START_RUN).bind(run_id).bind(now).execute(&mut *tx).await?;
+                let (not_before, every): (Option<i64>, Option<i64>) =
+                    sqlx::query_as("SELECT not_before, repeat_seconds FROM runs WHERE id = $1").bind(run_id).fetch_one(&mut *tx).await?;
+                if let Some(every) = every {
+                    let start = not_before.unwrap_or(now.timestamp());
+                    let next = $crate::runs::schedule::next_occurrence(start, every, now.timestamp());
+                    sqlx::query(q::QUEUE_NEXT_OCCURRENCE).bind(run_id).bind(now).bind(next).execute(&mut *tx).await?;
+                }
                 sqlx::query(q::MARK_EXPERIMENT)
                     .bind(experiment_id)
                     .bind($crate::experiment::STATUS_RUNNING)

@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
+/// The scheduler looks at the queue at least this often.
+const SCHEDULE_LOOK_AGAIN: Duration = Duration::from_secs(600);
 /// How long a stop request waits for the killed jobs to end.
 const STOP_WAIT: Duration = Duration::from_secs(30);
 
@@ -46,6 +48,8 @@ struct Inner {
     active: Mutex<HashMap<i64, Active>>,
     /// Runs a previous process was driving, to settle before their experiment's next run.
     interrupted: Mutex<Vec<app::store::RunRecord>>,
+    /// A run was queued: the scheduler looks again for the next scheduled start.
+    queued: tokio::sync::Notify,
 }
 
 impl Engine {
@@ -63,6 +67,7 @@ impl Engine {
             },
             active: Mutex::new(HashMap::new()),
             interrupted: Mutex::new(Vec::new()),
+            queued: tokio::sync::Notify::new(),
         }))
     }
 
@@ -81,7 +86,49 @@ impl Engine {
         self.0.interrupted.lock().unwrap_or_else(|e| e.into_inner()).extend(runs.into_iter().filter(|r| r.status == running));
         // Each experiment apart: a long job adopted in one does not hold back the others.
         for experiment_id in experiments {
-            self.wake(experiment_id);
+            self.drive(experiment_id);
+        }
+        tokio::spawn(self.clone().start_scheduled_runs());
+    }
+
+    /// Drives the experiment's queue in the background (unless that is done already).
+    fn drive(&self, experiment_id: i64) {
+        tokio::spawn(Arc::clone(&self.0).drive_queue(experiment_id));
+    }
+
+    /// Wakes each experiment when its next scheduled run is due. Sleeps until the earliest
+    /// start (at most 10 minutes, so a clock change is caught up), or until a run is queued.
+    async fn start_scheduled_runs(self) {
+        loop {
+            let wait = match self.0.shared.store.active_runs().await {
+                Ok(runs) => {
+                    let now = chrono::Utc::now().timestamp();
+                    let queued = app::runs::RunStatus::Queued.as_str();
+                    let mut due = HashSet::new();
+                    let mut next: Option<i64> = None;
+                    for run in runs.iter().filter(|r| r.status == queued) {
+                        match run.not_before {
+                            Some(at) if at > now => next = Some(next.map_or(at, |n| n.min(at))),
+                            Some(_) => {
+                                due.insert(run.experiment_id);
+                            }
+                            None => {}
+                        }
+                    }
+                    for experiment_id in due {
+                        self.drive(experiment_id);
+                    }
+                    next.map_or(SCHEDULE_LOOK_AGAIN, |at| Duration::from_secs((at - now).clamp(1, SCHEDULE_LOOK_AGAIN.as_secs() as i64) as u64))
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "scheduled runs could not be read; trying again in 30 s");
+                    Duration::from_secs(30)
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.0.queued.notified() => {}
+            }
         }
     }
 
@@ -220,7 +267,8 @@ async fn claim_with_retries(shared: &Shared, experiment_id: i64) -> Result<Optio
 #[async_trait]
 impl RunEngine for Engine {
     fn wake(&self, experiment_id: i64) {
-        tokio::spawn(Arc::clone(&self.0).drive_queue(experiment_id));
+        self.drive(experiment_id);
+        self.0.queued.notify_one();
     }
 
     async fn stop(&self, experiment_id: i64, run_id: Option<i64>, by: &str) -> bool {
