@@ -18,6 +18,8 @@ pub struct LocalExecutor {
     /// `vfork`) instead of copying the server with `fork` and searching `PATH` in the child,
     /// which took about a millisecond per job here.
     shell: std::path::PathBuf,
+    /// What jobs inherit of the server's environment, read once.
+    inherited: Vec<(&'static str, String)>,
 }
 
 impl LocalExecutor {
@@ -27,9 +29,14 @@ impl LocalExecutor {
         std::env::split_paths(&path)
             .map(|dir| dir.join("bash"))
             .find(|candidate| is_executable(candidate))
-            .map(|shell| Self { shell })
+            .map(|shell| Self { shell, inherited: inherited_environment() })
             .ok_or_else(|| "no executable `bash` on PATH: the local executor runs every job with it".to_owned())
     }
+}
+
+/// The server's variables that jobs inherit, read once.
+fn inherited_environment() -> Vec<(&'static str, String)> {
+    INHERITED.iter().filter_map(|&name| std::env::var(name).ok().map(|value| (name, value))).collect()
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -99,7 +106,7 @@ impl Executor for LocalExecutor {
             .args(&args)
             .current_dir(&outputs)
             .env_clear()
-            .envs(INHERITED.iter().filter_map(|k| std::env::var(k).ok().map(|v| (*k, v))))
+            .envs(self.inherited.iter().map(|(k, v)| (*k, v)))
             .envs(env)
             .env("HINDCAST_JOB_DIR", &dir)
             .env("HINDCAST_OUTPUT_DIR", &outputs)
