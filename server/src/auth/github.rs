@@ -8,13 +8,12 @@
 
 use super::html::refusal_page;
 use super::login::{finish_external_login, safe_next, LoginPage};
-use super::pending::{self, check_return};
+use super::pending::{self, b64url, check_return, pkce_challenge, CallbackQuery, StartQuery};
 use super::providers::GithubSettings;
 use super::AuthSession;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
@@ -27,23 +26,6 @@ struct Pending {
     verifier: String,
     next: String,
     started: i64,
-}
-
-#[derive(Deserialize)]
-pub struct StartQuery {
-    next: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
-fn b64url(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn callback_url(login: &LoginPage) -> String {
@@ -64,10 +46,7 @@ pub async fn start(State(login): State<LoginPage>, auth: AuthSession, Query(quer
         next: safe_next(query.next.as_deref()),
         started: chrono::Utc::now().timestamp(),
     };
-    let challenge = {
-        use sha2::Digest;
-        b64url(&sha2::Sha256::digest(pending.verifier.as_bytes()))
-    };
+    let challenge = pkce_challenge(&pending.verifier);
     let to = format!(
         "{}?client_id={}&redirect_uri={}&scope={}&state={}&code_challenge={challenge}&code_challenge_method=S256&allow_signup=false",
         github.authorize_url,

@@ -5,13 +5,12 @@
 
 use super::html::refusal_page;
 use super::login::{finish_external_login, safe_next, LoginPage};
-use super::pending::{self, check_return};
+use super::pending::{self, b64url, check_return, pkce_challenge, CallbackQuery, StartQuery};
 use super::providers::OidcSettings;
 use super::AuthSession;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -35,23 +34,6 @@ struct Discovery {
     token_endpoint: String,
     jwks_uri: String,
     userinfo_endpoint: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct StartQuery {
-    next: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
-fn b64url(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn callback_url(login: &LoginPage) -> String {
@@ -88,10 +70,7 @@ pub async fn start(State(login): State<LoginPage>, auth: AuthSession, Query(quer
     let (Ok(state), Ok(nonce), Ok(verifier)) = (random(), random(), random()) else {
         return refusal_page(StatusCode::INTERNAL_SERVER_ERROR, TITLE, "No randomness for the login; the failure was logged.");
     };
-    let challenge = {
-        use sha2::Digest;
-        b64url(&sha2::Sha256::digest(verifier.as_bytes()))
-    };
+    let challenge = pkce_challenge(&verifier);
     let separator = if discovery.authorization_endpoint.contains('?') { '&' } else { '?' };
     let to = format!(
         "{}{separator}response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile&state={state}&nonce={nonce}&code_challenge={challenge}&code_challenge_method=S256",

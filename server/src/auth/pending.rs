@@ -2,9 +2,37 @@
 //! keeps a random secret (CAS's nonce, OAuth's `state`) when the login starts; the provider's
 //! return is accepted only in that browser, once, within ten minutes.
 
+use base64::Engine;
+use serde::Deserialize;
 use std::net::IpAddr;
 
 pub const PENDING_FOR_SECONDS: i64 = 600;
+
+/// `GET /login/<provider>?next=…`: where to go once logged in.
+#[derive(Deserialize)]
+pub struct StartQuery {
+    pub next: Option<String>,
+}
+
+/// An OAuth provider's return: a code and the state, or why it refused.
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// Base64url without padding, as OAuth's `state`, PKCE and JWTs write bytes.
+pub fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// PKCE's S256 challenge of a verifier.
+pub fn pkce_challenge(verifier: &str) -> String {
+    use sha2::Digest;
+    b64url(&sha2::Sha256::digest(verifier.as_bytes()))
+}
 
 /// What a session keeps for a login under way: its secret, and when it started.
 pub trait Pending {
