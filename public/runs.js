@@ -292,7 +292,7 @@ class HindcastRuns extends HTMLElement {
       const chunk = JSON.parse(e.data);
       if (this.log !== log || chunk.offset !== log.end) return;
       log.text += chunk.text;
-      log.end += new TextEncoder().encode(chunk.text).length;
+      log.end = chunk.next_offset;
       this.renderLog();
     });
     source.addEventListener("log_end", () => {

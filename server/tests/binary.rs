@@ -245,8 +245,9 @@ fn process_exists(pid: i32) -> bool {
 
 /// The server goes down right after a job started and before the engine wrote anything about
 /// it (writes are held back for a minute here). After the restart the job is found by its
-/// folder and its process, adopted instead of started a second time, and a stop kills it with
-/// the process it started; the run ends cancelled and the job's child never runs.
+/// folder and its process (not the subshell that shares its command line), adopted instead of
+/// started a second time, and a stop kills it with the process it started; the run ends
+/// cancelled and the job's child never runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_not_yet_recorded_when_the_server_died_is_adopted_and_stoppable() {
     let dir = tempfile::tempdir().unwrap();
@@ -261,7 +262,7 @@ async fn a_job_not_yet_recorded_when_the_server_died_is_adopted_and_stoppable() 
         .to_owned();
     let (count, child_pid) = (dir.path().join("count.txt"), dir.path().join("child.pid"));
     let jobs = format!(
-        "JOBS:\n  LONG:\n    RUNNING: once\n    SCRIPT: |\n      sleep 600 &\n      echo $! > {p}\n      echo started >> {c}\n      wait\n  \
+        "JOBS:\n  LONG:\n    RUNNING: once\n    SCRIPT: |\n      ( sleep 600 ) &\n      echo $! > {p}\n      echo started >> {c}\n      wait\n  \
          AFTER:\n    RUNNING: once\n    DEPENDENCIES: LONG\n    SCRIPT: echo after >> {c}\n",
         c = count.display(),
         p = child_pid.display()

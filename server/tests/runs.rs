@@ -350,6 +350,7 @@ async fn a_log_follows_live_on_the_event_stream(backend: Backend) {
         assert_eq!(chunk["offset"].as_u64(), Some(offset), "no byte lost or repeated: {chunks:?}");
         let piece = chunk["text"].as_str().unwrap();
         offset += piece.len() as u64;
+        assert_eq!(chunk["next_offset"].as_u64(), Some(offset));
         text.push_str(piece);
     }
     assert_eq!(text, "line 1\nline 2\nline 3\nline 4\nline 5\né end\n");

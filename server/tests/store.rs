@@ -229,7 +229,44 @@ async fn accounts_are_managed_and_the_last_admin_is_kept(backend: Backend) {
     assert!(ops::reset_password(store, cli, &missing, password()).await.is_err());
 }
 
+/// A repeating run queues its next occurrence when it first starts; resumed after a restart
+/// (requeued, claimed again) it queues none, so a series never doubles. A resumed run goes
+/// before an interactive one queued meanwhile.
+async fn a_series_queues_one_next_occurrence_even_when_resumed(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let store = store::connect(&db.url).await.unwrap();
+    let expid = Expid::parse(&store.create_experiment(&new("d", ExperimentKind::Experiment, None), "ana", "v").await.unwrap().expid).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let run = |interactive: bool, not_before: Option<i64>, repeat_seconds: Option<i64>| app::store::NewRun {
+        requested_by: "ana".into(),
+        mode: "all".into(),
+        selection: "[]".into(),
+        force_rerun: false,
+        options: "{}".into(),
+        interactive,
+        not_before,
+        repeat_seconds,
+    };
+    let series = store.create_run(&expid, &run(false, Some(now - 30), Some(3600)), false).await.unwrap();
+    let experiment_id = series.experiment_id;
+    let claimed = store.claim_next_run(experiment_id).await.unwrap().unwrap();
+    assert_eq!(claimed.id, series.id);
+    let queued = |runs: Vec<app::store::RunRecord>| runs.into_iter().filter(|r| r.status == "queued").collect::<Vec<_>>();
+    let next = queued(store.runs(&expid, 10).await.unwrap());
+    assert_eq!(next.len(), 1);
+    assert_eq!((next[0].not_before, next[0].repeat_seconds, next[0].interactive), (Some(now - 30 + 3600), Some(3600), false));
+    // A restart: the run goes back to the queue; an interactive run is asked for meanwhile.
+    store.requeue_run(series.id).await.unwrap();
+    let asked = store.create_run(&expid, &run(true, None, None), true).await.unwrap();
+    let resumed = store.claim_next_run(experiment_id).await.unwrap().unwrap();
+    assert_eq!(resumed.id, series.id, "the interrupted run carries on first");
+    let waiting: Vec<i64> = queued(store.runs(&expid, 10).await.unwrap()).iter().map(|r| r.id).collect();
+    assert_eq!(waiting.len(), 2, "the next occurrence and the interactive run, nothing more: {waiting:?}");
+    assert!(waiting.contains(&asked.id));
+}
+
 on_both_backends!(
+    a_series_queues_one_next_occurrence_even_when_resumed,
     accounts_are_managed_and_the_last_admin_is_kept,
     ids_follow_autosubmit_per_kind,
     allocation_carries_into_the_next_letter,

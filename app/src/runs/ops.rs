@@ -134,9 +134,9 @@ pub async fn stop(store: &dyn Store, engine: &dyn RunEngine, actor: &Actor, expi
     let mut cancelled_queued = Vec::new();
     let active: Vec<RunRecord> = store.runs(expid, RUN_LIST_LIMIT).await.map_err(to_domain_error)?;
     let message = format!("stopped by {}", actor.name);
-    // Runs scheduled for later stay: a stop ends what runs or waits now, not the schedule.
-    let now = chrono::Utc::now().timestamp();
-    for run in active.iter().filter(|r| r.status == RunStatus::Queued.as_str() && r.not_before.is_none_or(|t| t <= now)) {
+    // Scheduled runs stay (a series queues its next occurrence only when one starts): a stop
+    // ends what runs or waits now, not the schedule.
+    for run in active.iter().filter(|r| r.status == RunStatus::Queued.as_str() && r.not_before.is_none()) {
         if store.cancel_queued_run(run.id, &message).await.map_err(to_domain_error)? {
             cancelled_queued.push(run.id);
             if let Ok(run) = store.run(expid, run.id).await {

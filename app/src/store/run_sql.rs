@@ -58,10 +58,11 @@ pub const QUEUE_NEXT_OCCURRENCE: &str = "INSERT INTO runs (experiment_id, reques
      options, interactive, status, created_at, not_before, repeat_seconds) SELECT experiment_id, requested_by, mode, \
      selection, force_rerun, options, interactive, 'queued', $2, $3, repeat_seconds FROM runs WHERE id = $1";
 
-/// Interactive runs go before scheduled ones, then first come first served.
+/// A run interrupted by a restart carries on first; then interactive runs go before scheduled
+/// ones, then first come first served.
 pub const NEXT_QUEUED_RUN: &str =
     "SELECT id FROM runs WHERE experiment_id = $1 AND status = 'queued' AND (not_before IS NULL OR not_before <= $2) \
-     ORDER BY interactive DESC, id LIMIT 1";
+     ORDER BY (started_at IS NOT NULL) DESC, interactive DESC, id LIMIT 1";
 
 pub const START_RUN: &str = "UPDATE runs SET status = 'running', started_at = $2 WHERE id = $1";
 

@@ -86,10 +86,12 @@ macro_rules! impl_run_store {
                 let next: Option<i64> =
                     sqlx::query_scalar(q::NEXT_QUEUED_RUN).bind(experiment_id).bind(now.timestamp()).fetch_optional(&mut *tx).await?;
                 let Some(run_id) = next else { return Ok(None) };
+                let (not_before, every, started_before): (Option<i64>, Option<i64>, Option<chrono::DateTime<chrono::Utc>>) =
+                    sqlx::query_as("SELECT not_before, repeat_seconds, started_at FROM runs WHERE id = $1").bind(run_id).fetch_one(&mut *tx).await?;
                 sqlx::query(q::START_RUN).bind(run_id).bind(now).execute(&mut *tx).await?;
-                let (not_before, every): (Option<i64>, Option<i64>) =
-                    sqlx::query_as("SELECT not_before, repeat_seconds FROM runs WHERE id = $1").bind(run_id).fetch_one(&mut *tx).await?;
-                if let Some(every) = every {
+                // The next occurrence is queued at the first start only: a run resumed after a
+                // restart has queued it already.
+                if let (Some(every), None) = (every, started_before) {
                     let start = not_before.unwrap_or(now.timestamp());
                     let next = $crate::runs::schedule::next_occurrence(start, every, now.timestamp());
                     sqlx::query(q::QUEUE_NEXT_OCCURRENCE).bind(run_id).bind(now).bind(next).execute(&mut *tx).await?;

@@ -43,8 +43,11 @@ pub struct FollowedLog {
 struct Chunk<'a> {
     #[serde(flatten)]
     source: &'a LogSource,
-    /// The byte of the file where `text` starts.
+    /// The byte of the file where `text` starts …
     offset: u64,
+    /// … and where the next event starts (not `offset` plus `text`'s length when bytes that
+    /// are not UTF-8 were replaced).
+    next_offset: u64,
     text: String,
 }
 
@@ -72,22 +75,25 @@ fn follow_raw(log: FollowedLog) -> impl Stream<Item = (&'static str, String)> {
             return None;
         }
         loop {
-            let size = tokio::fs::metadata(&state.log.path).await.map_or(0, |m| m.len());
-            let offset = *state.offset.get_or_insert(state.log.from.unwrap_or(size));
-            if size > offset {
-                let (text, used) = read_text(&state.log.path, offset, (size - offset).min(MAX_EVENT_BYTES)).await;
-                if used > 0 {
-                    state.offset = Some(offset + used);
-                    let data = serde_json::to_string(&Chunk { source: &state.log.source, offset, text }).unwrap_or_default();
-                    return Some((("log", data), state));
-                }
-            }
+            // Whether the attempt had ended before the size is read: then nothing comes after.
             let ended = match &state.log.ended_when {
                 Some(marker) => tokio::fs::try_exists(marker).await.unwrap_or(false),
                 None => false,
             };
-            // Ended, and nothing new since the size was read: everything was sent.
-            if ended && tokio::fs::metadata(&state.log.path).await.map_or(0, |m| m.len()) == offset {
+            let size = tokio::fs::metadata(&state.log.path).await.map_or(0, |m| m.len());
+            let offset = *state.offset.get_or_insert(state.log.from.unwrap_or(size));
+            if size > offset {
+                let length = (size - offset).min(MAX_EVENT_BYTES);
+                let (text, used) = read_text(&state.log.path, offset, length, ended && offset + length == size).await;
+                if used > 0 {
+                    let next_offset = offset + used;
+                    state.offset = Some(next_offset);
+                    let data = serde_json::to_string(&Chunk { source: &state.log.source, offset, next_offset, text }).unwrap_or_default();
+                    return Some((("log", data), state));
+                }
+            }
+            // Ended, and everything up to its end was sent.
+            if ended && size <= offset {
                 state.done = true;
                 let data = serde_json::to_string(&End { source: &state.log.source, size: offset }).unwrap_or_default();
                 return Some((("log_end", data), state));
@@ -98,9 +104,10 @@ fn follow_raw(log: FollowedLog) -> impl Stream<Item = (&'static str, String)> {
 }
 
 /// Up to `length` bytes at `offset` as text, and how many bytes that text used: a character
-/// cut by the end of what was read waits for the next read; bytes that are not UTF-8 at all
-/// are replaced (and counted), so the log always moves on.
-async fn read_text(path: &std::path::Path, offset: u64, length: u64) -> (String, u64) {
+/// cut by the end of what was read waits for the next read, unless this is the `last` read
+/// of a log that ended; bytes that are not UTF-8 are replaced (and counted), so the log always
+/// moves on.
+async fn read_text(path: &std::path::Path, offset: u64, length: u64, last: bool) -> (String, u64) {
     let mut bytes = Vec::with_capacity(length as usize);
     let read = async {
         let mut file = tokio::fs::File::open(path).await?;
@@ -118,6 +125,7 @@ async fn read_text(path: &std::path::Path, offset: u64, length: u64) -> (String,
         }
         Err(err) => match err.error_len() {
             Some(bad) => (String::from_utf8_lossy(&bytes[..bad]).into_owned(), bad as u64),
+            None if last => (String::from_utf8_lossy(&bytes).into_owned(), bytes.len() as u64),
             None => (String::new(), 0), // the start of a character: the rest is on its way
         },
     }
@@ -142,7 +150,7 @@ mod tests {
             // "é" cut in two by the writes: it arrives whole.
             file.write_all(b"one\n\xc3").unwrap();
             tokio::time::sleep(Duration::from_millis(300)).await;
-            file.write_all(b"\xa9 two\n\xff\n").unwrap();
+            file.write_all(b"\xa9 two\n\xff\n\xe2\x96").unwrap();
             std::fs::write(&marker, "0\n").unwrap();
         });
         let got: Vec<(&str, serde_json::Value)> =
@@ -151,10 +159,16 @@ mod tests {
         let texts: Vec<(u64, &str)> = got.iter().filter(|(k, _)| *k == "log").map(|(_, d)| (d["offset"].as_u64().unwrap(), d["text"].as_str().unwrap())).collect();
         // Only what came after the start; the cut character whole; a stray byte replaced.
         let all: String = texts.iter().map(|(_, t)| *t).collect();
-        assert_eq!(all, "one\né two\n\u{FFFD}\n", "{got:?}");
+        // A character cut by the job's end is given up as a replacement, and the log ends.
+        assert_eq!(all, "one\né two\n\u{FFFD}\n\u{FFFD}", "{got:?}");
         assert_eq!(texts[0], (7, "one\n"));
         assert_eq!(texts[1].0, 11);
+        // Each event says where the next starts, however the text was decoded.
+        let logs: Vec<&serde_json::Value> = got.iter().filter(|(k, _)| *k == "log").map(|(_, d)| d).collect();
+        for pair in logs.windows(2) {
+            assert_eq!(pair[0]["next_offset"], pair[1]["offset"], "{got:?}");
+        }
         let (kind, end) = got.last().unwrap();
-        assert_eq!((*kind, end["size"].as_u64(), end["job"].as_str(), end["attempt"].as_i64()), ("log_end", Some(20), Some("a000_SIM"), Some(1)));
+        assert_eq!((*kind, end["size"].as_u64(), end["job"].as_str(), end["attempt"].as_i64()), ("log_end", Some(22), Some("a000_SIM"), Some(1)));
     }
 }

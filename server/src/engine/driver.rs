@@ -275,6 +275,8 @@ impl<'a> Driver<'a> {
                 self.start_write();
             }
         }
+        // A write under way ends before anything else is awaited (it may hold SQLite's lock).
+        self.flush().await;
         // Folders prepared for jobs that never started go again.
         for (_, ahead) in std::mem::take(&mut self.prepared) {
             let _ = ahead.files.await;
@@ -704,9 +706,12 @@ impl<'a> Driver<'a> {
             }
             Err(err) => {
                 tracing::error!(run = self.run.id, error = %err, "job progress could not be written; retrying");
-                // What changed since is newer: it wins over the failed batch's entries.
+                // What changed since is newer: its status wins, the failed batch's times stay.
                 for j in jobs {
-                    self.pending_jobs.entry(j.number).or_insert(j);
+                    let entry = self.pending_jobs.entry(j.number).or_insert_with(|| j.clone());
+                    entry.submitted_at = entry.submitted_at.or(j.submitted_at);
+                    entry.started_at = entry.started_at.or(j.started_at);
+                    entry.finished_at = entry.finished_at.or(j.finished_at);
                 }
                 for a in attempts {
                     let key = AttemptKey { number: self.graph.number_of(&a.job_name).unwrap_or(0), attempt: a.attempt };

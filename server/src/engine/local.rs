@@ -27,6 +27,7 @@ impl LocalExecutor {
     pub fn new() -> Result<Self, String> {
         let path = std::env::var_os("PATH").unwrap_or_default();
         std::env::split_paths(&path)
+            .filter(|dir| dir.is_absolute())
             .map(|dir| dir.join("bash"))
             .find(|candidate| is_executable(candidate))
             .map(|shell| Self { shell, inherited: inherited_environment() })

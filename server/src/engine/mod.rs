@@ -74,6 +74,7 @@ impl Engine {
     /// At start: every experiment with a queued or interrupted run is driven again; the jobs
     /// a previous process left running are settled first (adopting those still alive).
     pub async fn resume(&self) {
+        tokio::spawn(self.clone().start_scheduled_runs());
         let runs = match self.0.shared.store.active_runs().await {
             Ok(runs) => runs,
             Err(err) => {
@@ -88,7 +89,6 @@ impl Engine {
         for experiment_id in experiments {
             self.drive(experiment_id);
         }
-        tokio::spawn(self.clone().start_scheduled_runs());
     }
 
     /// Drives the experiment's queue in the background (unless that is done already).

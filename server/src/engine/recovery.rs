@@ -2,7 +2,7 @@
 //! settled before their run carries on, so none stays RUNNING forever and none runs twice.
 //! - An attempt is found by its row or, when the server went down before writing it, by its
 //!   folder; its process by the stored handle (boot and start time checked, so a reused
-//!   process id is not mistaken for it) or by its script's path among the live processes.
+//!   process id is not mistaken for it) or, among the live processes, by its folder.
 //! - A job still alive is adopted: waited for, and killed if the run is stopped meanwhile.
 //! - Its exit code is read from the file its script writes on exit; a job that died without
 //!   one is FAILED ("lost") and retried like any failure.
@@ -69,12 +69,17 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
         .collect();
     let recorded: HashSet<(String, i32)> = attempts.iter().map(|a| (a.job_name.clone(), a.attempt)).collect();
     let mut found = unrecorded_attempts(&shared.data_dir, run, graph, recorded).await;
-    let scripts = running_scripts(&shared.data_dir).await;
+    let live = running_jobs(&shared.data_dir).await;
     for u in unsettled.iter_mut().chain(found.iter_mut()) {
         // A handle that no longer names a live group is an ended job; without one (the
-        // server went down before writing it), the process is looked for by its script.
+        // server went down before writing it), the process is looked for by its folder.
+        let job = live.get(&u.dir);
         if u.process.is_none() {
-            u.process = scripts.get(&u.dir.join("script.sh")).map(|&pid| ProcessHandle::of(pid));
+            u.process = job.map(|j| ProcessHandle::of(j.pid));
+        }
+        // Its reports carry on being accepted.
+        if u.record.token_hash.is_none() {
+            u.record.token_hash = job.and_then(|j| j.token_hash.clone());
         }
     }
     // Folders with neither a process nor an outcome nor any output never started (they were
@@ -183,22 +188,18 @@ async fn wait_for_adopted(run_id: i64, unsettled: &[Unsettled], control: &mut mp
 }
 
 /// Attempt folders of the run with no row (the server went down in the ≤ 100 ms before
-/// writing them). Only job folders changed since the run started are looked into.
+/// writing them). Every job folder is looked into: modification times on a shared
+/// filesystem come from another clock.
 async fn unrecorded_attempts(data_dir: &Path, run: &RunRecord, graph: &LoadedGraph, recorded: HashSet<(String, i32)>) -> Vec<Unsettled> {
     let jobs_dir = job_dir(data_dir, &run.expid, "x").parent().map(Path::to_path_buf).unwrap_or_default();
     let by_folder: HashMap<String, (u32, String)> =
         (0..graph.len() as u32).map(|n| (folder_name(graph.job(n).name()), (n, graph.job(n).name().to_owned()))).collect();
-    let since = run.started_at.unwrap_or(run.created_at) - chrono::Duration::seconds(2);
     let prefix = format!("run{}-attempt", run.id);
     let (run_id, experiment_id) = (run.id, run.experiment_id);
     tokio::task::spawn_blocking(move || {
         let mut found = Vec::new();
         let Ok(entries) = std::fs::read_dir(&jobs_dir) else { return found };
         for entry in entries.flatten() {
-            let changed = entry.metadata().and_then(|m| m.modified()).map(DateTime::<Utc>::from);
-            if changed.is_ok_and(|at| at < since) {
-                continue;
-            }
             let Some((number, job_name)) = entry.file_name().to_str().and_then(|f| by_folder.get(f)).cloned() else { continue };
             let Ok(attempts) = std::fs::read_dir(entry.path()) else { continue };
             for attempt_entry in attempts.flatten() {
@@ -243,9 +244,17 @@ fn has_output(dir: &Path) -> bool {
     ["stdout.log", "stderr.log"].iter().any(|f| std::fs::metadata(dir.join(f)).is_ok_and(|m| m.len() > 0))
 }
 
-/// The live processes running a job script under the data folder (their command line is
-/// `bash <script> …`), by script path: one pass over `/proc`.
-async fn running_scripts(data_dir: &Path) -> HashMap<PathBuf, u32> {
+/// A job's process as `/proc` shows it: the leader of its process group.
+struct LiveJob {
+    pid: u32,
+    /// The hash of the job's report token, from its environment.
+    token_hash: Option<String>,
+}
+
+/// The live jobs under the data folder, by attempt folder: one pass over `/proc`, keeping
+/// process-group leaders (a job's subshells share its command line but lead no group) whose
+/// environment names the folder (`HINDCAST_JOB_DIR`; it stays when a script `exec`s).
+async fn running_jobs(data_dir: &Path) -> HashMap<PathBuf, LiveJob> {
     let root = data_dir.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let Ok(entries) = std::fs::read_dir("/proc") else { return HashMap::new() };
@@ -253,9 +262,19 @@ async fn running_scripts(data_dir: &Path) -> HashMap<PathBuf, u32> {
             .flatten()
             .filter_map(|entry| {
                 let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-                let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-                let script = PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(cmdline.split(|&b| b == 0).nth(1)?));
-                (script.ends_with("script.sh") && script.starts_with(&root)).then_some((script, pid))
+                let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+                let group: u32 = stat[stat.rfind(')')? + 1..].split_whitespace().nth(2)?.parse().ok()?;
+                if group != pid {
+                    return None;
+                }
+                let environ = std::fs::read(entry.path().join("environ")).ok()?;
+                let variable = |name: &str| {
+                    let prefix = format!("{name}=");
+                    environ.split(|&b| b == 0).find_map(|v| v.strip_prefix(prefix.as_bytes())).map(|v| String::from_utf8_lossy(v).into_owned())
+                };
+                let dir = PathBuf::from(variable("HINDCAST_JOB_DIR")?);
+                let token_hash = variable("HINDCAST_JOB_TOKEN").map(|t| app::runs::ops::token_hash(&t));
+                dir.starts_with(&root).then_some((dir, LiveJob { pid, token_hash }))
             })
             .collect()
     })
