@@ -5,7 +5,7 @@
 
 use super::html::refusal_page;
 use super::login::{finish_external_login, safe_next, LoginPage};
-use super::pending::{self, b64url, check_return, pkce_challenge, CallbackQuery, StartQuery};
+use super::pending::{self, b64url, check_oauth_return, pkce_challenge, CallbackQuery, StartQuery};
 use super::providers::OidcSettings;
 use super::AuthSession;
 use axum::extract::{ConnectInfo, Query, State};
@@ -98,16 +98,9 @@ pub async fn callback(
     };
     // Taken out of the session whatever happens next: a state is good for one try.
     let pending: Option<Pending> = auth.session.remove(SESSION_KEY).await.ok().flatten();
-    if let Some(error) = query.error {
-        let why = query.error_description.unwrap_or(error);
-        return refused(StatusCode::UNAUTHORIZED, &format!("The OpenID provider did not log you in: {why}"));
-    }
-    let (Some(code), Some(state)) = (query.code, query.state) else {
-        return refused(StatusCode::BAD_REQUEST, "The provider's answer has no code or state.");
-    };
-    let pending = match check_return("OpenID", pending, &state, peer.ip()) {
-        Ok(pending) => pending,
-        Err(why) => return refused(StatusCode::UNAUTHORIZED, &why),
+    let (code, pending) = match check_oauth_return("OpenID", pending, query, peer.ip()) {
+        Ok(returned) => returned,
+        Err((status, why)) => return refused(status, &why),
     };
     match identify(&login, oidc, &code, &pending).await {
         Ok((subject, name)) => finish_external_login(&login, auth, peer, "OIDC", &subject, &name, &pending.next).await,

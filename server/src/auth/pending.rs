@@ -61,6 +61,26 @@ pub fn check_return<P: Pending>(provider: &str, kept: Option<P>, returned: &str,
     Ok(pending)
 }
 
+/// An OAuth provider's return (GitHub, OpenID Connect) checked against the login the session
+/// kept (`kept`): the code to trade and the pending login, or the refusal's status and why.
+pub fn check_oauth_return<P: Pending>(
+    provider: &str,
+    kept: Option<P>,
+    query: CallbackQuery,
+    peer: IpAddr,
+) -> Result<(String, P), (axum::http::StatusCode, String)> {
+    use axum::http::StatusCode;
+    if let Some(error) = query.error {
+        let why = query.error_description.unwrap_or(error);
+        return Err((StatusCode::UNAUTHORIZED, format!("{provider} did not log you in: {why}")));
+    }
+    let (Some(code), Some(state)) = (query.code, query.state) else {
+        return Err((StatusCode::BAD_REQUEST, format!("The answer from {provider} has no code or state.")));
+    };
+    let pending = check_return(provider, kept, &state, peer).map_err(|why| (StatusCode::UNAUTHORIZED, why))?;
+    Ok((code, pending))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
