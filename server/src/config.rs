@@ -13,6 +13,7 @@ pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_MAX_PARALLEL_JOBS: usize = 16;
 /// How long the engine gathers job progress before writing it (one transaction per batch).
 pub const DEFAULT_WRITE_INTERVAL_MS: u64 = 100;
+pub const DEFAULT_SLURM_POLL_MS: u64 = 1000;
 
 /// Where `cargo leptos build` put the site for this binary (set at compile time), so the
 /// binary finds its assets from any working directory.
@@ -48,6 +49,9 @@ pub struct Settings {
     /// How long job progress is gathered before one write (`HINDCAST_WRITE_INTERVAL_MS`):
     /// longer means fewer transactions, and pages that see changes later.
     pub write_interval: std::time::Duration,
+    /// How often Slurm's queue is read for the jobs followed (`HINDCAST_SLURM_POLL_MS`): one
+    /// `squeue` per login node per poll, for all of its jobs.
+    pub slurm_poll: std::time::Duration,
     /// Who must log in, and the keys of sessions and tokens.
     pub auth: AuthSettings,
 }
@@ -110,6 +114,7 @@ struct FileLayer {
     hindcast_data_dir: Option<PathBuf>,
     hindcast_max_parallel_jobs: Option<usize>,
     hindcast_write_interval_ms: Option<u64>,
+    hindcast_slurm_poll_ms: Option<u64>,
     protection_level: Option<String>,
     secret_key: Option<String>,
     hindcast_dev: Option<bool>,
@@ -290,6 +295,13 @@ impl Settings {
             })?,
             None => layer.hindcast_write_interval_ms.unwrap_or(DEFAULT_WRITE_INTERVAL_MS),
         };
+        let slurm_poll_ms = match env("HINDCAST_SLURM_POLL_MS") {
+            Some(text) => text.parse::<u64>().ok().filter(|n| (100..=600_000).contains(n)).ok_or_else(|| ConfigError::Invalid {
+                name: "HINDCAST_SLURM_POLL_MS",
+                message: format!("'{text}' is not a number of milliseconds from 100 to 600000"),
+            })?,
+            None => layer.hindcast_slurm_poll_ms.unwrap_or(DEFAULT_SLURM_POLL_MS),
+        };
         let auth = auth_settings(
             &env,
             AuthFileLayer {
@@ -336,6 +348,7 @@ impl Settings {
             data_dir,
             max_parallel_jobs,
             write_interval: std::time::Duration::from_millis(write_interval_ms),
+            slurm_poll: std::time::Duration::from_millis(slurm_poll_ms),
             auth,
         })
     }

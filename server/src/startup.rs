@@ -1,6 +1,8 @@
 //! Building and running the HTTP application. Tests call `Application::build` with port 0.
 
 use crate::engine::local::LocalExecutor;
+use crate::engine::platforms::Platforms;
+use crate::engine::slurm::SlurmExecutor;
 use crate::engine::EngineOptions;
 use crate::engine::Engine;
 use crate::auth::accounts::Accounts;
@@ -72,7 +74,7 @@ impl Application {
         settings.data_dir = std::path::absolute(&settings.data_dir).map_err(|source| StartupError::DataDir { path: settings.data_dir.clone(), source })?;
         let engine = Engine::new(
             store.clone(),
-            Arc::new(LocalExecutor::new().map_err(StartupError::Executor)?),
+            Arc::new(Platforms::new(LocalExecutor::new().map_err(StartupError::Executor)?, SlurmExecutor::new(settings.slurm_poll))),
             EngineOptions {
                 data_dir: settings.data_dir.clone(),
                 api_url: format!("http://{addr}"),

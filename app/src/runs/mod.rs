@@ -170,6 +170,15 @@ pub struct AttemptView {
     pub progress: Option<f64>,
     pub status_message: Option<String>,
     pub metrics: BTreeMap<String, f64>,
+    /// The executor's id for it: `pid:start:boot` for a local process, `slurm:<job id>`
+    /// (with `@user@host:port` over SSH) for a Slurm job.
+    #[serde(default)]
+    pub executor_id: Option<String>,
+    /// The batch system's partition and node list, when it has them.
+    #[serde(default)]
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub nodes: Option<String>,
 }
 
 /// What a running job reports about itself (`PUT …/jobs/{name}/report`, with the job's

@@ -362,5 +362,8 @@ fn to_attempt_view(a: AttemptRecord) -> AttemptView {
         submitted_at: a.submitted_at.to_rfc3339(),
         started_at: a.started_at.map(|t| t.to_rfc3339()),
         finished_at: a.finished_at.map(|t| t.to_rfc3339()),
+        executor_id: a.external_id,
+        queue: a.queue_name,
+        nodes: a.node_list,
     }
 }

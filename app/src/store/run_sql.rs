@@ -84,14 +84,15 @@ pub const UPDATE_JOB_STATE: &str = "UPDATE job_states SET status = $3, submitted
      WHERE experiment_id = $1 AND number = $2";
 
 pub const UPSERT_ATTEMPT: &str = "INSERT INTO job_attempts (run_id, job_name, attempt, experiment_id, status, \
-     exit_code, reason, external_id, submitted_at, started_at, finished_at, token_hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+     exit_code, reason, external_id, submitted_at, started_at, finished_at, token_hash, queue_name, node_list) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
      ON CONFLICT (run_id, job_name, attempt) DO UPDATE SET status = excluded.status, \
      exit_code = excluded.exit_code, reason = excluded.reason, external_id = excluded.external_id, \
-     started_at = excluded.started_at, finished_at = excluded.finished_at";
+     started_at = excluded.started_at, finished_at = excluded.finished_at, \
+     queue_name = excluded.queue_name, node_list = excluded.node_list";
 
 const ATTEMPT_COLUMNS: &str = "run_id, job_name, attempt, experiment_id, status, exit_code, reason, external_id, \
-     submitted_at, started_at, finished_at, token_hash, progress, status_message, metrics, reported_at";
+     submitted_at, started_at, finished_at, token_hash, progress, status_message, metrics, reported_at, queue_name, node_list";
 
 pub fn running_attempt_by_token() -> String {
     format!(

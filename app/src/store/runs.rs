@@ -64,6 +64,9 @@ pub struct AttemptRecord {
     /// JSON object of the reported metrics.
     pub metrics: Option<String>,
     pub reported_at: Option<DateTime<Utc>>,
+    /// Where a batch system ran it: the partition and the node list.
+    pub queue_name: Option<String>,
+    pub node_list: Option<String>,
 }
 
 /// The most metric names one attempt's reports may name in all.

@@ -141,6 +141,8 @@ macro_rules! impl_run_store {
                         .bind(a.started_at)
                         .bind(a.finished_at)
                         .bind(&a.token_hash)
+                        .bind(&a.queue_name)
+                        .bind(&a.node_list)
                         .execute(&mut *tx)
                         .await?;
                 }

@@ -4,7 +4,7 @@
 //! Status changes are written in batches (one transaction per batch), so thousands of short
 //! jobs do not cost thousands of transactions.
 
-use super::executor::{AttemptKey, Executor, JobEvent, JobLaunch, Prepared};
+use super::executor::{AttemptKey, Executor, JobEvent, JobLaunch, Prepared, Target};
 use super::paths;
 use app::experiment::Expid;
 use app::runs::ops::{section_scripts, RunOptions};
@@ -79,7 +79,8 @@ struct Running {
     attempt: i32,
     /// The executor's handle, once the submission has answered.
     handle: Option<String>,
-    _permit: OwnedSemaphorePermit,
+    /// A slot of this machine, for a local job (a batch system's jobs take none).
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 /// A job's next attempt, prepared before it may start: its launch (token included) and the
@@ -113,6 +114,8 @@ struct Driver<'a> {
     parameters: ParameterSource,
     options: RunOptions,
     scripts: Vec<Option<String>>,
+    /// Where each section's jobs run (sections with no job in the run are not read).
+    targets: Vec<Target>,
     status: Vec<JobStatus>,
     in_scope: Vec<bool>,
     /// In-scope parents each job still waits for.
@@ -175,6 +178,10 @@ impl<'a> Driver<'a> {
         let files = app::workflow::ops::config(shared.store.as_ref(), &expid).await.map_err(internal)?;
         let config = app::workflow::ops::parse(&files).map_err(internal)?;
         let scripts = section_scripts(&config, &graph, &planned.scope).map_err(internal)?;
+        let targets = section_targets(&config, &graph, &planned.scope)?;
+        for target in &targets {
+            shared.executor.know(target);
+        }
         let jobs = graph.len();
         let mut driver = Driver {
             shared,
@@ -193,6 +200,7 @@ impl<'a> Driver<'a> {
             graph,
             options,
             scripts,
+            targets,
             status,
             in_scope: vec![false; jobs],
             waiting_on: vec![0; jobs],
@@ -317,16 +325,17 @@ impl<'a> Driver<'a> {
                 skipped.push(n);
                 continue;
             }
-            let permit = match spare.take() {
-                Some(p) => p,
-                None => match self.shared.slots.clone().try_acquire_owned() {
-                    Ok(p) => p,
+            let permit = if matches!(self.targets[self.graph.job(n).section()], Target::Slurm(_)) {
+                None
+            } else {
+                match spare.take().map(Ok).unwrap_or_else(|| self.shared.slots.clone().try_acquire_owned()) {
+                    Ok(p) => Some(p),
                     Err(_) => {
                         skipped.push(n);
                         waiting_for_slot = true;
                         break;
                     }
-                },
+                }
             };
             self.launch(n, permit, events).await;
         }
@@ -337,7 +346,7 @@ impl<'a> Driver<'a> {
         waiting_for_slot
     }
 
-    async fn launch(&mut self, n: u32, permit: OwnedSemaphorePermit, events: &mpsc::UnboundedSender<JobEvent>) {
+    async fn launch(&mut self, n: u32, permit: Option<OwnedSemaphorePermit>, events: &mpsc::UnboundedSender<JobEvent>) {
         let attempt = {
             let a = self.attempts.entry(n).or_insert(0);
             *a += 1;
@@ -456,6 +465,7 @@ impl<'a> Driver<'a> {
             args,
             env,
             wallclock: section.wallclock.as_deref().and_then(parse_wallclock),
+            target: self.targets[job.section()].clone(),
         })
     }
 
@@ -479,12 +489,24 @@ impl<'a> Driver<'a> {
                 // Never started: as if it ended at once with the submission's error.
                 self.on_event(JobEvent::Finished { key, exit_code: None, at: Utc::now(), reason: Some(format!("could not be submitted: {err}")) });
             }
-            JobEvent::Started { key, at } => {
+            JobEvent::Queued { key, held, queue } => {
+                if self.running.get(&key.number).is_some_and(|r| r.attempt == key.attempt) && self.status[key.number as usize] != JobStatus::Running {
+                    let status = if held { JobStatus::Held } else { JobStatus::Queuing };
+                    self.set_status(key.number, status, None, None, None);
+                    self.update_attempt(key, |a| {
+                        a.status = status.as_str().to_owned();
+                        a.queue_name = queue.or(a.queue_name.take());
+                    });
+                }
+            }
+            JobEvent::Started { key, at, nodes, queue } => {
                 if self.running.get(&key.number).is_some_and(|r| r.attempt == key.attempt) {
                     self.set_status(key.number, JobStatus::Running, None, Some(at), None);
                     self.update_attempt(key, |a| {
                         a.status = JobStatus::Running.as_str().to_owned();
                         a.started_at = Some(at);
+                        a.node_list = nodes.or(a.node_list.take());
+                        a.queue_name = queue.or(a.queue_name.take());
                     });
                     if self.stopping.is_none() {
                         self.release_children(key.number);
@@ -643,6 +665,8 @@ impl<'a> Driver<'a> {
             status_message: None,
             metrics: None,
             reported_at: None,
+            queue_name: None,
+            node_list: None,
         };
         if record.finished_at.is_none() {
             self.live.insert(key, record.clone());
@@ -758,6 +782,25 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 /// A positive whole number at `path` of the configuration.
+/// Each section's target; a platform setting that cannot be used fails the run before any
+/// job starts, naming the setting.
+fn section_targets(config: &WorkflowConfig, graph: &LoadedGraph, scope: &[u32]) -> Result<Vec<Target>, String> {
+    let mut used = vec![false; graph.snapshot.sections.len()];
+    for &n in scope {
+        used[graph.job(n).section()] = true;
+    }
+    graph
+        .snapshot
+        .sections
+        .iter()
+        .zip(used)
+        .map(|(section, used)| match used {
+            false => Ok(Target::Local),
+            true => super::slurm::spec::target(config, &section.name, &section.platform).map_err(|e| format!("The platform of {} cannot be used: {e}.", section.name)),
+        })
+        .collect()
+}
+
 fn limit(config: &WorkflowConfig, path: &str) -> Option<usize> {
     config.text(path).and_then(|t| t.trim().parse::<usize>().ok()).filter(|&n| n > 0)
 }

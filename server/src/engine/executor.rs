@@ -1,9 +1,10 @@
-//! The contract every executor keeps (local processes now, Slurm next): submit a job, report
-//! when it starts and when it ends with its exit code and times, and kill it on request.
+//! The contract every executor keeps (local processes, Slurm batch jobs): submit a job,
+//! report when it waits, starts and ends with its exit code and times, and kill it on request.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::path::PathBuf;
+pub use super::slurm::spec::Target;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -27,14 +28,19 @@ pub struct JobLaunch {
     pub env: Vec<(String, String)>,
     /// Killed, then FAILED, when it runs longer (the section's WALLCLOCK).
     pub wallclock: Option<Duration>,
+    /// Where it runs: its section's platform.
+    pub target: Target,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobEvent {
     /// The submission answered: the executor's handle, or why the job could not start.
     Submitted { key: AttemptKey, outcome: Result<String, String> },
-    /// The job left the executor's queue and runs.
-    Started { key: AttemptKey, at: DateTime<Utc> },
+    /// The job waits in the batch system's queue (`queue`: its partition), held or not.
+    Queued { key: AttemptKey, held: bool, queue: Option<String> },
+    /// The job left the executor's queue and runs (`nodes` and `queue`: where, when the
+    /// batch system says).
+    Started { key: AttemptKey, at: DateTime<Utc>, nodes: Option<String>, queue: Option<String> },
     /// The job ended: `exit_code` is `None` when it was killed by a signal.
     Finished { key: AttemptKey, exit_code: Option<i32>, at: DateTime<Utc>, reason: Option<String> },
 }
@@ -71,4 +77,11 @@ pub trait Executor: Send + Sync + 'static {
 
     /// Kills a submitted job, everything it started included; its end is still reported.
     async fn kill(&self, handle: &str) -> Result<(), ExecutorError>;
+
+    /// For each job a previous server process left (its handle and folder), whether it still
+    /// runs: recovery adopts those and waits for them.
+    async fn still_running(&self, jobs: &[(String, &Path)]) -> Vec<bool>;
+
+    /// Learns a platform's connection, so handles that name it work after a restart.
+    fn know(&self, _target: &Target) {}
 }

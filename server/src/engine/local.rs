@@ -119,7 +119,7 @@ impl Executor for LocalExecutor {
             .process_group(0);
         let mut child = command.spawn()?;
         let pid = child.id().ok_or_else(|| ExecutorError::Refused("the job's process ended before it was watched".into()))?;
-        let _ = events.send(JobEvent::Started { key, at: chrono::Utc::now() });
+        let _ = events.send(JobEvent::Started { key, at: chrono::Utc::now(), nodes: None, queue: None });
         tokio::spawn(async move {
             let (status, reason) = match wallclock {
                 None => (child.wait().await, None),
@@ -148,6 +148,10 @@ impl Executor for LocalExecutor {
         let handle = ProcessHandle::parse(handle).ok_or_else(|| ExecutorError::Refused(format!("'{handle}' is not a process handle")))?;
         kill_group(handle.pid);
         Ok(())
+    }
+
+    async fn still_running(&self, jobs: &[(String, &Path)]) -> Vec<bool> {
+        jobs.iter().map(|(handle, dir)| ProcessHandle::parse(handle).is_some_and(|p| p.alive()) && !exit_code_file(dir).exists()).collect()
     }
 }
 

@@ -1,5 +1,5 @@
-//! The engine: executes the runs the domain queues, one at a time per experiment, on an
-//! executor (local processes), and resumes what a restart interrupted.
+//! The engine: executes the runs the domain queues, one at a time per experiment, on each
+//! job's platform (local processes or Slurm), and resumes what a restart interrupted.
 
 pub mod artifacts;
 mod driver;
@@ -7,8 +7,10 @@ pub mod events;
 pub mod executor;
 pub mod local;
 pub mod paths;
+pub mod platforms;
 pub mod process;
 mod recovery;
+pub mod slurm;
 
 use app::runs::engine::RunEngine;
 use app::runs::live::LiveEvent;

@@ -2,7 +2,9 @@
 //! settled before their run carries on, so none stays RUNNING forever and none runs twice.
 //! - An attempt is found by its row or, when the server went down before writing it, by its
 //!   folder; its process by the stored handle (boot and start time checked, so a reused
-//!   process id is not mistaken for it) or, among the live processes, by its folder.
+//!   process id is not mistaken for it) or, among the live processes, by its folder; a Slurm
+//!   job by its id (stored, or written in its folder when `sbatch` answered), never
+//!   submitted again.
 //! - A job still alive is adopted: waited for, and killed if the run is stopped meanwhile.
 //! - Its exit code is read from the file its script writes on exit; a job that died without
 //!   one is FAILED ("lost") and retried like any failure.
@@ -10,7 +12,8 @@
 use super::driver::{Control, Shared};
 use super::local::exit_code_file;
 use super::paths::{attempt_dir, folder_name, job_dir};
-use super::process::{kill_group, ProcessHandle};
+use super::process::ProcessHandle;
+use super::slurm::wrapper::HANDLE_FILE;
 use app::experiment::Expid;
 use app::store::{AttemptRecord, JobProgress, RunRecord};
 use app::workflow::{JobStatus, LoadedGraph};
@@ -20,7 +23,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-const POLL: Duration = Duration::from_millis(500);
+/// How often adopted jobs are looked at (a Slurm job costs one `squeue` per connection).
+const POLL: Duration = Duration::from_secs(1);
 
 /// How settling an interrupted run ended: stopped while its jobs were adopted, or not.
 pub struct Settled {
@@ -34,12 +38,30 @@ struct Unsettled {
     record: AttemptRecord,
     number: u32,
     dir: PathBuf,
-    process: Option<ProcessHandle>,
+    /// The executor's handle: stored, or found by the job's folder.
+    handle: Option<String>,
 }
 
-impl Unsettled {
-    fn running(&self) -> bool {
-        self.process.as_ref().is_some_and(ProcessHandle::alive) && !exit_code_file(&self.dir).exists()
+/// Whether each job still runs, as its executor tells.
+async fn still_running(shared: &Shared, jobs: &[Unsettled]) -> Vec<bool> {
+    let asked: Vec<(usize, (String, &Path))> = jobs.iter().enumerate().filter_map(|(i, u)| Some((i, (u.handle.clone()?, u.dir.as_path())))).collect();
+    let pairs: Vec<(String, &Path)> = asked.iter().map(|(_, p)| p.clone()).collect();
+    let answers = shared.executor.still_running(&pairs).await;
+    let mut running = vec![false; jobs.len()];
+    for ((i, _), answer) in asked.iter().zip(answers) {
+        running[*i] = answer;
+    }
+    running
+}
+
+/// Teaches the executor the experiment's platforms (SSH keys of Slurm login nodes).
+async fn learn_platforms(shared: &Shared, expid: &Expid, graph: &LoadedGraph) {
+    let Ok(files) = app::workflow::ops::config(shared.store.as_ref(), expid).await else { return };
+    let Ok(config) = app::workflow::ops::parse(&files) else { return };
+    for section in &graph.snapshot.sections {
+        if let Ok(target) = super::slurm::spec::target(&config, &section.name, &section.platform) {
+            shared.executor.know(&target);
+        }
     }
 }
 
@@ -62,20 +84,22 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
             Some(Unsettled {
                 number: graph.number_of(&a.job_name)?,
                 dir: attempt_dir(&shared.data_dir, &run.expid, &a.job_name, run.id, a.attempt),
-                process: a.external_id.as_deref().and_then(ProcessHandle::parse),
+                handle: a.external_id.clone(),
                 record: a.clone(),
             })
         })
         .collect();
     let recorded: HashSet<(String, i32)> = attempts.iter().map(|a| (a.job_name.clone(), a.attempt)).collect();
+    learn_platforms(shared, &expid, graph).await;
     let mut found = unrecorded_attempts(&shared.data_dir, run, graph, recorded).await;
     let live = running_jobs(&shared.data_dir).await;
     for u in unsettled.iter_mut().chain(found.iter_mut()) {
         // A handle that no longer names a live group is an ended job; without one (the
         // server went down before writing it), the process is looked for by its folder.
         let job = live.get(&u.dir);
-        if u.process.is_none() {
-            u.process = job.map(|j| ProcessHandle::of(j.pid));
+        if u.handle.is_none() {
+            let slurm = std::fs::read_to_string(u.dir.join(HANDLE_FILE)).ok().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty());
+            u.handle = job.map(|j| ProcessHandle::of(j.pid).to_string()).or(slurm);
         }
         // Its reports carry on being accepted.
         if u.record.token_hash.is_none() {
@@ -85,8 +109,10 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
     // Folders with neither a process nor an outcome nor any output never started (they were
     // prepared ahead of their parent's end): they go, and the job runs when its turn comes.
     let mut never_started = Vec::new();
+    let running = still_running(shared, &found).await;
+    let mut alive = running.into_iter();
     found.retain(|u| {
-        let traces = u.running() || exit_code_file(&u.dir).exists() || has_output(&u.dir);
+        let traces = alive.next().unwrap_or(false) || u.handle.is_some() || exit_code_file(&u.dir).exists() || has_output(&u.dir);
         if !traces {
             never_started.push(u.dir.clone());
         }
@@ -98,7 +124,7 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
     // What was found is put on record at once, as running: a second crash loses nothing.
     if !found.is_empty() {
         for u in &mut found {
-            u.record.external_id = u.process.as_ref().map(ToString::to_string);
+            u.record.external_id = u.handle.clone();
             tracing::info!(run = run.id, job = %u.record.job_name, attempt = u.record.attempt, "found an attempt the previous process had not recorded");
         }
         let jobs: Vec<JobProgress> = found.iter().map(|u| progress(u.number, JobStatus::Running, None)).collect();
@@ -108,7 +134,7 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
         }
     }
     unsettled.extend(found);
-    let settled = wait_for_adopted(run.id, &unsettled, control).await;
+    let settled = wait_for_adopted(shared, run.id, &unsettled, control).await;
 
     let now = Utc::now();
     let mut jobs = Vec::new();
@@ -156,11 +182,12 @@ fn progress(number: u32, status: JobStatus, finished_at: Option<DateTime<Utc>>) 
 }
 
 /// Waits for the adopted jobs to end; a stop request kills them (process groups included).
-async fn wait_for_adopted(run_id: i64, unsettled: &[Unsettled], control: &mut mpsc::Receiver<Control>) -> Settled {
+async fn wait_for_adopted(shared: &Shared, run_id: i64, unsettled: &[Unsettled], control: &mut mpsc::Receiver<Control>) -> Settled {
     let mut settled = Settled { stopped_by: None, waiters: Vec::new() };
     let mut announced = false;
     loop {
-        let live: Vec<u32> = unsettled.iter().filter(|u| u.running()).filter_map(|u| u.process.as_ref().map(|p| p.pid)).collect();
+        let running = still_running(shared, unsettled).await;
+        let live: Vec<&str> = unsettled.iter().zip(running).filter(|(_, r)| *r).filter_map(|(u, _)| u.handle.as_deref()).collect();
         if live.is_empty() {
             return settled;
         }
@@ -173,8 +200,10 @@ async fn wait_for_adopted(run_id: i64, unsettled: &[Unsettled], control: &mut mp
             Some(request) = control.recv() => match request {
                 Control::Stop { run, by, done } if run.is_none_or(|r| r == run_id) => {
                     tracing::info!(run = run_id, %by, jobs = live.len(), "stopping adopted jobs");
-                    for &pid in &live {
-                        kill_group(pid);
+                    for &handle in &live {
+                        if let Err(err) = shared.executor.kill(handle).await {
+                            tracing::warn!(run = run_id, %handle, error = %err, "an adopted job could not be killed");
+                        }
                     }
                     settled.stopped_by.get_or_insert(by);
                     settled.waiters.push(done);
@@ -212,7 +241,7 @@ async fn unrecorded_attempts(data_dir: &Path, run: &RunRecord, graph: &LoadedGra
                 found.push(Unsettled {
                     number,
                     dir,
-                    process: None,
+                    handle: None,
                     record: AttemptRecord {
                         run_id,
                         job_name: job_name.clone(),
@@ -230,6 +259,8 @@ async fn unrecorded_attempts(data_dir: &Path, run: &RunRecord, graph: &LoadedGra
                         status_message: None,
                         metrics: None,
                         reported_at: None,
+                        queue_name: None,
+                        node_list: None,
                     },
                 });
             }

@@ -2,7 +2,9 @@
 //! application spawned on port 0.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod postgres;
+pub mod slurm;
 
 use app::store::SharedStore;
 use hindcast_server::config::Settings;

@@ -1,0 +1,189 @@
+//! The Slurm executor: each attempt is a batch job (`sbatch`), followed by one `squeue` per
+//! connection per poll for all of its jobs, cancelled with `scancel`. Outcomes come from the
+//! files the job writes in its folder (`exit_code`, `started_at`, `finished_at`), so neither
+//! accounting nor a live server is needed for them; Slurm's states tell QUEUING, HELD and
+//! RUNNING apart, and why a job that wrote nothing ended. Job folders must be on a
+//! filesystem the server and the cluster's nodes share, at the same path.
+
+pub mod remote;
+pub mod spec;
+mod tracker;
+pub mod wrapper;
+
+use super::executor::{ExecutorError, JobEvent, JobLaunch, Prepared};
+use remote::Connection;
+use spec::Target;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tracker::{Tracked, Tracker};
+
+const HANDLE_PREFIX: &str = "slurm:";
+
+/// A Slurm job as a handle: `slurm:<job id>`, with `@<user@host:port>` when on a login node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlurmHandle {
+    pub job_id: String,
+    pub connection: String,
+}
+
+impl SlurmHandle {
+    pub fn parse(handle: &str) -> Option<Self> {
+        let rest = handle.strip_prefix(HANDLE_PREFIX)?;
+        let (job_id, connection) = rest.split_once('@').unwrap_or((rest, ""));
+        let valid = !job_id.is_empty() && job_id.chars().all(|c| c.is_ascii_digit() || c == '_');
+        valid.then(|| Self { job_id: job_id.to_owned(), connection: connection.to_owned() })
+    }
+
+    pub fn is_slurm(handle: &str) -> bool {
+        handle.starts_with(HANDLE_PREFIX)
+    }
+}
+
+impl std::fmt::Display for SlurmHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.connection.as_str() {
+            "" => write!(f, "{HANDLE_PREFIX}{}", self.job_id),
+            c => write!(f, "{HANDLE_PREFIX}{}@{c}", self.job_id),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct SlurmExecutor {
+    tracker: Arc<Tracker>,
+    /// Connections by label, as learnt from the platforms jobs were submitted to.
+    connections: Arc<Mutex<HashMap<String, Arc<Connection>>>>,
+}
+
+impl SlurmExecutor {
+    /// `poll`: how often `squeue` is asked about the jobs followed.
+    pub fn new(poll: Duration) -> Self {
+        Self { tracker: Tracker::start(poll), connections: Arc::default() }
+    }
+
+    /// Remembers a platform's connection (its key included) for handles that name it.
+    pub fn know(&self, target: &Target) {
+        if let Target::Slurm(t) = target {
+            self.connections.lock().unwrap_or_else(|e| e.into_inner()).insert(t.connection.label(), Arc::clone(&t.connection));
+        }
+    }
+
+    fn connection(&self, label: &str) -> Option<Arc<Connection>> {
+        let known = self.connections.lock().unwrap_or_else(|e| e.into_inner()).get(label).cloned();
+        known.or_else(|| Connection::from_label(label).map(Arc::new))
+    }
+
+    /// Writes the batch script beside the job's own script (the local executor's files).
+    pub async fn prepare(&self, launch: &JobLaunch, prepared: Prepared) -> Result<Prepared, ExecutorError> {
+        let Target::Slurm(target) = &launch.target else { return Err(ExecutorError::Refused("not a Slurm job".into())) };
+        wrapper::usable_folder(&launch.dir).map_err(ExecutorError::Refused)?;
+        let (dir, text) = (launch.dir.clone(), wrapper::wrapper(launch, &target.directives));
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            for stale in [wrapper::STARTED_AT, wrapper::FINISHED_AT, wrapper::HANDLE_FILE] {
+                match std::fs::remove_file(dir.join(stale)) {
+                    Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+                    _ => {}
+                }
+            }
+            std::fs::write(dir.join(wrapper::WRAPPER), text)
+        })
+        .await
+        .map_err(|e| ExecutorError::Refused(format!("writing the batch script was interrupted: {e}")))??;
+        Ok(prepared)
+    }
+
+    pub async fn submit(&self, launch: JobLaunch, events: mpsc::UnboundedSender<JobEvent>) -> Result<String, ExecutorError> {
+        let Target::Slurm(target) = &launch.target else { return Err(ExecutorError::Refused("not a Slurm job".into())) };
+        self.know(&launch.target);
+        let script = launch.dir.join(wrapper::WRAPPER).display().to_string();
+        let out = target.connection.run("sbatch", &["--parsable".into(), script]).await.map_err(ExecutorError::Refused)?;
+        if !out.success {
+            return Err(ExecutorError::Refused(format!("sbatch refused the job: {}", one_line(&out.stderr))));
+        }
+        // `--parsable` prints `<id>` or `<id>;<cluster>`.
+        let job_id = out.stdout.trim().split(';').next().unwrap_or_default().to_owned();
+        let handle = SlurmHandle { job_id, connection: target.connection.label() };
+        let handle_text = handle.to_string();
+        if SlurmHandle::parse(&handle_text).is_none() {
+            return Err(ExecutorError::Refused(format!("sbatch answered '{}', not a job id", one_line(&out.stdout))));
+        }
+        tokio::fs::write(launch.dir.join(wrapper::HANDLE_FILE), &handle_text).await?;
+        let _ = events.send(JobEvent::Queued { key: launch.key, held: false, queue: None });
+        self.tracker.follow(
+            handle_text.clone(),
+            Tracked::new(launch.key, handle.job_id, Arc::clone(&target.connection), launch.dir, launch.wallclock, events),
+        );
+        Ok(handle_text)
+    }
+
+    pub async fn kill(&self, handle: &str) -> Result<(), ExecutorError> {
+        let parsed = SlurmHandle::parse(handle).ok_or_else(|| ExecutorError::Refused(format!("'{handle}' is not a Slurm handle")))?;
+        let connection = self.connection(&parsed.connection).ok_or_else(|| ExecutorError::Refused(format!("'{handle}' names no known connection")))?;
+        scancel(&connection, &parsed.job_id).await.map_err(ExecutorError::Refused)
+    }
+
+    /// For each handle, whether Slurm still has the job queued or running (recovery after a
+    /// restart). A job whose state cannot be read counts as running: it is asked again.
+    pub async fn still_running(&self, jobs: &[(String, &Path)]) -> Vec<bool> {
+        let mut by_connection: HashMap<String, Vec<usize>> = HashMap::new();
+        let parsed: Vec<Option<SlurmHandle>> = jobs.iter().map(|(h, _)| SlurmHandle::parse(h)).collect();
+        for (i, p) in parsed.iter().enumerate() {
+            if let Some(p) = p {
+                by_connection.entry(p.connection.clone()).or_default().push(i);
+            }
+        }
+        let mut running = vec![false; jobs.len()];
+        for (label, indexes) in by_connection {
+            let Some(connection) = self.connection(&label) else { continue };
+            let ids: Vec<String> = indexes.iter().filter_map(|&i| parsed[i].as_ref().map(|p| p.job_id.clone())).collect();
+            match tracker::squeue(&connection, &ids).await {
+                Ok(states) => {
+                    for &i in &indexes {
+                        let id = &parsed[i].as_ref().map(|p| p.job_id.clone()).unwrap_or_default();
+                        running[i] = states.get(id).is_some_and(|s| !s.is_terminal()) && !jobs[i].1.join("exit_code").exists();
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "squeue failed while settling adopted Slurm jobs");
+                    for &i in &indexes {
+                        running[i] = !jobs[i].1.join("exit_code").exists();
+                    }
+                }
+            }
+        }
+        running
+    }
+}
+
+pub async fn scancel(connection: &Connection, job_id: &str) -> Result<(), String> {
+    let out = connection.run("scancel", &[job_id.to_owned()]).await?;
+    // A job that already ended is no error: what was asked holds.
+    if out.success || out.stderr.contains("already completing or completed") || out.stderr.contains("Invalid job id") {
+        Ok(())
+    } else {
+        Err(format!("scancel {job_id} failed: {}", one_line(&out.stderr)))
+    }
+}
+
+fn one_line(text: &str) -> String {
+    let line = text.trim().lines().next().unwrap_or_default();
+    line.chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SlurmHandle;
+
+    #[test]
+    fn handles_round_trip() {
+        for text in ["slurm:42", "slurm:42@alice@login1:22", "slurm:7_3"] {
+            assert_eq!(SlurmHandle::parse(text).unwrap().to_string(), text);
+        }
+        for bad in ["slurm:", "slurm:x1", "123:456:abc", "slurm:1;rm"] {
+            assert_eq!(SlurmHandle::parse(bad), None, "{bad}");
+        }
+    }
+}
