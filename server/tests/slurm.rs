@@ -182,3 +182,114 @@ async fn bad_slurm_settings_are_refused_with_the_setting_named() {
     let reason = attempts[0]["reason"].as_str().unwrap();
     assert!(reason.starts_with("could not be submitted: sbatch refused the job:") && reason.contains("partition"), "{reason}");
 }
+
+/// The server is killed with -9 while a Slurm job runs, before it wrote the attempt (writes
+/// are held back for a minute): after the restart the job is found again by the id in its
+/// folder, adopted instead of submitted again, and the run carries on once it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_kill_9_a_running_slurm_job_is_found_by_id_not_resubmitted() {
+    slurm::cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/h.db", dir.path().display());
+    let open = [("PROTECTION_LEVEL", "NONE"), ("HINDCAST_DATA_DIR", "data")];
+    let held_writes = [open[0], open[1], ("HINDCAST_WRITE_INTERVAL_MS", "60000")];
+    let (mut server, url) = support::binary::start_server_with(dir.path(), Some(&database), &held_writes);
+    let http = reqwest::Client::new();
+    let expid = http.post(format!("{url}/v4/experiments")).json(&json!({"description": "crash"})).send().await.unwrap().json::<Value>().await.unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (count, release) = (dir.path().join("count.txt"), dir.path().join("release"));
+    let jobs = format!(
+        "JOBS:\n  LONG:\n    RUNNING: once\n    PLATFORM: HPC\n    SCRIPT: |\n      echo started >> {c}\n      \
+         while [ ! -e {r} ]; do sleep 0.2; done\n  AFTER:\n    RUNNING: once\n    PLATFORM: HPC\n    DEPENDENCIES: LONG\n    SCRIPT: echo after >> {c}\n",
+        c = count.display(),
+        r = release.display()
+    );
+    let files = json!({"files": {"expdef.yml": expdef(""), "jobs.yml": jobs}});
+    assert_eq!(http.put(format!("{url}/v4/experiments/{expid}/config")).json(&files).send().await.unwrap().status(), 200);
+    assert_eq!(http.post(format!("{url}/v4/experiments/{expid}?action=generate")).send().await.unwrap().status(), 200);
+    let run = http.post(format!("{url}/v4/experiments/{expid}/runs")).json(&json!({})).send().await.unwrap().json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !count.exists() {
+        assert!(Instant::now() < deadline, "the Slurm job never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let folder = dir.path().join(format!("data/experiments/{expid}/jobs/{expid}_LONG/run{run}-attempt1"));
+    let handle = std::fs::read_to_string(folder.join("slurm_handle")).expect("the Slurm id is kept in the job's folder");
+    assert_eq!(slurm::state(&slurm::job_id(&handle)).as_deref(), Some("RUNNING"));
+
+    let (mut server, url) = support::binary::start_server_with(dir.path(), Some(&database), &open);
+    let attempts = |url: String| {
+        let (http, path) = (http.clone(), format!("{url}/v4/experiments/{expid}/runs/{run}/attempts"));
+        async move { http.get(path).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let adopted = loop {
+        let listed = attempts(url.clone()).await;
+        if listed["attempts"].as_array().is_some_and(|a| !a.is_empty()) {
+            break listed;
+        }
+        assert!(Instant::now() < deadline, "the Slurm job was never found again: {listed}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(adopted["attempts"][0]["status"], "RUNNING", "{adopted}");
+    assert_eq!(adopted["attempts"][0]["executor_id"].as_str(), Some(handle.as_str()), "{adopted}");
+    std::fs::write(&release, "").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let view = loop {
+        let view = http.get(format!("{url}/v4/experiments/{expid}/runs/{run}")).send().await.unwrap().json::<Value>().await.unwrap();
+        if !["queued", "running"].contains(&view["status"].as_str().unwrap()) {
+            break view;
+        }
+        assert!(Instant::now() < deadline, "the run did not end: {view}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(view["status"], "passed", "{view}");
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "started\nafter\n", "LONG ran once, AFTER after it");
+    let ended = attempts(url.clone()).await;
+    let long: Vec<&Value> = ended["attempts"].as_array().unwrap().iter().filter(|a| a["job_name"] == format!("{expid}_LONG").as_str()).collect();
+    assert_eq!(long.len(), 1, "{ended}");
+    assert_eq!((long[0]["status"].as_str(), long[0]["exit_code"].as_i64()), (Some("COMPLETED"), Some(0)), "{ended}");
+    server.kill().unwrap();
+    let _ = server.wait();
+}
+
+/// The same through a login node over SSH (an sshd on loopback, key from the platform): the
+/// job is submitted, followed and cancelled with commands run over SSH, and its handle names
+/// the connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slurm_over_ssh_submits_follows_and_cancels() {
+    slurm::cluster();
+    let sshd = support::sshd::start();
+    let app = spawn_app(Backend::Sqlite).await;
+    let user = String::from_utf8(std::process::Command::new("id").arg("-un").output().unwrap().stdout).unwrap().trim().to_owned();
+    let platform = format!("    HOST: 127.0.0.1\n    USER: {user}\n    SSH_PORT: {}\n    SSH_KEY: {}\n", sshd.port, sshd.key.display());
+    let jobs = "JOBS:\n  ONE:\n    RUNNING: once\n    PLATFORM: HPC\n    SCRIPT: echo \"over ssh in job $SLURM_JOB_ID\"\n  \
+                LONG:\n    RUNNING: once\n    PLATFORM: HPC\n    DEPENDENCIES: ONE\n    SCRIPT: sleep 300\n";
+    let expid = experiment_with(&app, &expdef(&platform), jobs).await;
+    let run = start_run(&app, &expid).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = app.get_json(&format!("/v4/experiments/{expid}/jobs/{expid}_LONG"), 200).await["status"].as_str().unwrap().to_owned();
+        if status == "RUNNING" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "LONG is {status}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let one = attempts_of(&app, &expid, run, "ONE").await;
+    let handle = one[0]["executor_id"].as_str().unwrap();
+    assert!(handle.ends_with(&format!("@{user}@127.0.0.1:{}", sshd.port)), "{handle}");
+    assert_eq!(one[0]["status"], "COMPLETED", "{one:?}");
+    let log = app.client.get(app.url(&format!("/v4/experiments/{expid}/jobs/{expid}_ONE/log"))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(log, format!("over ssh in job {}\n", slurm::job_id(handle)));
+    let res = app.client.post(app.url(&format!("/v4/experiments/{expid}?action=stop"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let view = wait_for_end(&app, &expid, run, Duration::from_secs(60)).await;
+    assert_eq!(view["status"], "cancelled", "{view}");
+    let long = attempts_of(&app, &expid, run, "LONG").await;
+    assert_eq!(slurm::state(&slurm::job_id(long[0]["executor_id"].as_str().unwrap())).as_deref(), Some("CANCELLED"));
+}

@@ -5,6 +5,7 @@
 pub mod binary;
 pub mod postgres;
 pub mod slurm;
+pub mod sshd;
 
 use app::store::SharedStore;
 use hindcast_server::config::Settings;
