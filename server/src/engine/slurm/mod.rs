@@ -51,9 +51,16 @@ impl std::fmt::Display for SlurmHandle {
     }
 }
 
+/// `sbatch` calls at once: slurmctld answers one RPC at a time per thread, and a burst of
+/// hundreds of clients only makes some of them time out.
+const SUBMITS_AT_ONCE: usize = 8;
+/// Waits before trying a submission again that failed for a busy or unreachable controller.
+const RESUBMIT_WAITS: [u64; 3] = [1, 3, 10];
+
 #[derive(Clone)]
 pub struct SlurmExecutor {
     tracker: Arc<Tracker>,
+    submits: Arc<tokio::sync::Semaphore>,
     /// Connections by label, as learnt from the platforms jobs were submitted to.
     connections: Arc<Mutex<HashMap<String, Arc<Connection>>>>,
 }
@@ -61,7 +68,7 @@ pub struct SlurmExecutor {
 impl SlurmExecutor {
     /// `poll`: how often `squeue` is asked about the jobs followed.
     pub fn new(poll: Duration) -> Self {
-        Self { tracker: Tracker::start(poll), connections: Arc::default() }
+        Self { tracker: Tracker::start(poll), submits: Arc::new(tokio::sync::Semaphore::new(SUBMITS_AT_ONCE)), connections: Arc::default() }
     }
 
     /// Remembers a platform's connection (its key included) for handles that name it.
@@ -99,10 +106,7 @@ impl SlurmExecutor {
         let Target::Slurm(target) = &launch.target else { return Err(ExecutorError::Refused("not a Slurm job".into())) };
         self.know(&launch.target);
         let script = launch.dir.join(wrapper::WRAPPER).display().to_string();
-        let out = target.connection.run("sbatch", &["--parsable".into(), script]).await.map_err(ExecutorError::Refused)?;
-        if !out.success {
-            return Err(ExecutorError::Refused(format!("sbatch refused the job: {}", one_line(&out.stderr))));
-        }
+        let out = self.sbatch(&target.connection, script).await?;
         // `--parsable` prints `<id>` or `<id>;<cluster>`.
         let job_id = out.stdout.trim().split(';').next().unwrap_or_default().to_owned();
         let handle = SlurmHandle { job_id, connection: target.connection.label() };
@@ -117,6 +121,29 @@ impl SlurmExecutor {
             Tracked::new(launch.key, handle.job_id, Arc::clone(&target.connection), launch.dir, launch.wallclock, events),
         );
         Ok(handle_text)
+    }
+
+    /// `sbatch --parsable`, a few at a time, tried again while the controller refuses for
+    /// load or cannot be reached (a refusal such as an unknown partition is final at once).
+    async fn sbatch(&self, connection: &Connection, script: String) -> Result<remote::Output, ExecutorError> {
+        let _turn = self.submits.acquire().await.map_err(|_| ExecutorError::Refused("the executor is closing".into()))?;
+        let mut waits = RESUBMIT_WAITS.into_iter();
+        loop {
+            let out = connection.run("sbatch", &["--parsable".into(), script.clone()]).await.map_err(ExecutorError::Refused)?;
+            if out.success {
+                return Ok(out);
+            }
+            // Only answers that say no job was made: after a timeout the job may exist, and a
+            // second submission would run it twice.
+            let transient = ["temporarily unavailable", "Unable to contact slurm controller"].iter().any(|t| out.stderr.contains(t));
+            match waits.next() {
+                Some(wait) if transient => {
+                    tracing::warn!(error = %one_line(&out.stderr), "sbatch failed for a busy controller; trying again in {wait}s");
+                    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+                }
+                _ => return Err(ExecutorError::Refused(format!("sbatch refused the job: {}", one_line(&out.stderr)))),
+            }
+        }
     }
 
     pub async fn kill(&self, handle: &str) -> Result<(), ExecutorError> {

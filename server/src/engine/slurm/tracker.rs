@@ -116,14 +116,21 @@ pub async fn squeue(connection: &Connection, ids: &[String]) -> Result<HashMap<S
 
 /// What the job's folder shows.
 struct Files {
-    exit_code: Option<Option<i32>>,
+    /// Only once the file holds a number: it is read while bash may be writing it.
+    exit_code: Option<i32>,
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
 }
 
 fn read_files(dir: &std::path::Path) -> Files {
-    let exit_code = std::fs::read_to_string(exit_code_file(dir)).ok().map(|t| t.trim().parse::<i32>().ok());
-    Files { exit_code, started_at: read_time(dir, STARTED_AT), finished_at: exit_code.is_some().then(|| read_time(dir, FINISHED_AT)).flatten() }
+    let exit_code = std::fs::read_to_string(exit_code_file(dir)).ok().and_then(|t| t.trim().parse::<i32>().ok());
+    // The wrapper writes its end just after the job's exit code: until then, that file's time.
+    let finished_at = exit_code.is_some().then(|| read_time(dir, FINISHED_AT).or_else(|| modified(&exit_code_file(dir)))).flatten();
+    Files { exit_code, started_at: read_time(dir, STARTED_AT), finished_at }
+}
+
+fn modified(path: &std::path::Path) -> Option<DateTime<Utc>> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from)
 }
 
 impl Tracker {
@@ -216,7 +223,7 @@ impl Tracked {
         }
         if let Some(exit_code) = files.exit_code {
             let reason = self.cancelled_for.clone().or_else(|| state.filter(|s| matches!(s.state.as_str(), "TIMEOUT" | "CANCELLED" | "NODE_FAIL" | "OUT_OF_MEMORY" | "PREEMPTED")).map(QueueState::ending));
-            let _ = self.events.send(JobEvent::Finished { key, exit_code, at: files.finished_at.unwrap_or(now), reason });
+            let _ = self.events.send(JobEvent::Finished { key, exit_code: Some(exit_code), at: files.finished_at.unwrap_or(now), reason });
             self.unexplained = u32::MAX;
             return None;
         }
