@@ -14,6 +14,7 @@ pub const DEFAULT_MAX_PARALLEL_JOBS: usize = 16;
 /// How long the engine gathers job progress before writing it (one transaction per batch).
 pub const DEFAULT_WRITE_INTERVAL_MS: u64 = 100;
 pub const DEFAULT_SLURM_POLL_MS: u64 = 1000;
+pub const DEFAULT_RUN_LEASE_SECONDS: u64 = 30;
 
 /// Where `cargo leptos build` put the site for this binary (set at compile time), so the
 /// binary finds its assets from any working directory.
@@ -52,6 +53,10 @@ pub struct Settings {
     /// How often Slurm's queue is read for the jobs followed (`HINDCAST_SLURM_POLL_MS`): one
     /// `squeue` per login node per poll, for all of its jobs.
     pub slurm_poll: std::time::Duration,
+    /// How long a run stays this server's without renewal (`HINDCAST_RUN_LEASE_SECONDS`):
+    /// with several servers on one PostgreSQL, the runs of a server silent for longer are
+    /// taken over by another.
+    pub run_lease: std::time::Duration,
     /// Who must log in, and the keys of sessions and tokens.
     pub auth: AuthSettings,
 }
@@ -115,6 +120,7 @@ struct FileLayer {
     hindcast_max_parallel_jobs: Option<usize>,
     hindcast_write_interval_ms: Option<u64>,
     hindcast_slurm_poll_ms: Option<u64>,
+    hindcast_run_lease_seconds: Option<u64>,
     protection_level: Option<String>,
     secret_key: Option<String>,
     hindcast_dev: Option<bool>,
@@ -302,6 +308,13 @@ impl Settings {
             })?,
             None => layer.hindcast_slurm_poll_ms.unwrap_or(DEFAULT_SLURM_POLL_MS),
         };
+        let run_lease_seconds = match env("HINDCAST_RUN_LEASE_SECONDS") {
+            Some(text) => text.parse::<u64>().ok().filter(|n| (3..=3600).contains(n)).ok_or_else(|| ConfigError::Invalid {
+                name: "HINDCAST_RUN_LEASE_SECONDS",
+                message: format!("'{text}' is not a number of seconds from 3 to 3600"),
+            })?,
+            None => layer.hindcast_run_lease_seconds.unwrap_or(DEFAULT_RUN_LEASE_SECONDS),
+        };
         let auth = auth_settings(
             &env,
             AuthFileLayer {
@@ -349,6 +362,7 @@ impl Settings {
             max_parallel_jobs,
             write_interval: std::time::Duration::from_millis(write_interval_ms),
             slurm_poll: std::time::Duration::from_millis(slurm_poll_ms),
+            run_lease: std::time::Duration::from_secs(run_lease_seconds),
             auth,
         })
     }

@@ -50,6 +50,8 @@ pub enum StartupError {
     Executor(String),
     #[error("listening on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("opening the shared event log: {0}")]
+    Events(sqlx::Error),
 }
 
 pub struct Application {
@@ -72,6 +74,11 @@ impl Application {
         }
         // Absolute: jobs run in their own folders, and their scripts are named by this path.
         settings.data_dir = std::path::absolute(&settings.data_dir).map_err(|source| StartupError::DataDir { path: settings.data_dir.clone(), source })?;
+        // On PostgreSQL other servers may share the database: live events go through it.
+        let events = match store.database() {
+            app::store::Database::Postgres(pool) => crate::engine::shared_events::start(pool).await.map_err(StartupError::Events)?,
+            app::store::Database::Sqlite(_) => Arc::new(crate::engine::events::EventHub::default()),
+        };
         let engine = Engine::new(
             store.clone(),
             Arc::new(Platforms::new(LocalExecutor::new().map_err(StartupError::Executor)?, SlurmExecutor::new(settings.slurm_poll))),
@@ -80,6 +87,9 @@ impl Application {
                 api_url: format!("http://{addr}"),
                 max_parallel_jobs: settings.max_parallel_jobs,
                 write_interval: settings.write_interval,
+                lease: settings.run_lease,
+                events,
+                single_server: matches!(store.database(), app::store::Database::Sqlite(_)),
             },
         );
         let context = AppContext {

@@ -247,9 +247,10 @@ async fn a_series_queues_one_next_occurrence_even_when_resumed(backend: Backend)
         not_before,
         repeat_seconds,
     };
+    let lease = app::store::Lease { owner: "server-a".into(), until: now + 60 };
     let series = store.create_run(&expid, &run(false, Some(now - 30), Some(3600)), false).await.unwrap();
     let experiment_id = series.experiment_id;
-    let claimed = store.claim_next_run(experiment_id).await.unwrap().unwrap();
+    let claimed = store.claim_next_run(experiment_id, &lease).await.unwrap().unwrap();
     assert_eq!(claimed.id, series.id);
     let queued = |runs: Vec<app::store::RunRecord>| runs.into_iter().filter(|r| r.status == "queued").collect::<Vec<_>>();
     let next = queued(store.runs(&expid, 10).await.unwrap());
@@ -258,8 +259,18 @@ async fn a_series_queues_one_next_occurrence_even_when_resumed(backend: Backend)
     // A restart: the run goes back to the queue; an interactive run is asked for meanwhile.
     store.requeue_run(series.id).await.unwrap();
     let asked = store.create_run(&expid, &run(true, None, None), true).await.unwrap();
-    let resumed = store.claim_next_run(experiment_id).await.unwrap().unwrap();
+    let resumed = store.claim_next_run(experiment_id, &lease).await.unwrap().unwrap();
     assert_eq!(resumed.id, series.id, "the interrupted run carries on first");
+    // Leases: renewed by their holder; taken over by another server only once expired, and
+    // then by exactly one.
+    assert_eq!(store.renew_leases(&lease).await.unwrap(), [series.id]);
+    let other = app::store::Lease { owner: "server-b".into(), until: now + 90 };
+    assert!(store.take_over_runs(&other, now).await.unwrap().is_empty(), "a live lease is not taken");
+    let taken = store.take_over_runs(&other, now + 61).await.unwrap();
+    assert_eq!(taken.iter().map(|r| r.id).collect::<Vec<_>>(), [series.id]);
+    let third = app::store::Lease { owner: "server-c".into(), until: now + 90 };
+    assert!(store.take_over_runs(&third, now + 61).await.unwrap().is_empty(), "taken once");
+    assert!(store.renew_leases(&lease).await.unwrap().is_empty(), "the first holder lost it");
     let waiting: Vec<i64> = queued(store.runs(&expid, 10).await.unwrap()).iter().map(|r| r.id).collect();
     assert_eq!(waiting.len(), 2, "the next occurrence and the interactive run, nothing more: {waiting:?}");
     assert!(waiting.contains(&asked.id));

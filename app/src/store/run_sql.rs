@@ -64,7 +64,7 @@ pub const NEXT_QUEUED_RUN: &str =
     "SELECT id FROM runs WHERE experiment_id = $1 AND status = 'queued' AND (not_before IS NULL OR not_before <= $2) \
      ORDER BY (started_at IS NOT NULL) DESC, interactive DESC, id LIMIT 1";
 
-pub const START_RUN: &str = "UPDATE runs SET status = 'running', started_at = $2 WHERE id = $1";
+pub const START_RUN: &str = "UPDATE runs SET status = 'running', started_at = $2, owner = $3, lease_until = $4 WHERE id = $1";
 
 pub const MARK_EXPERIMENT: &str = "UPDATE experiments SET status = $2, modified_at = $3 WHERE id = $1";
 
@@ -73,8 +73,15 @@ pub const SET_PLANNED: &str = "UPDATE runs SET planned_jobs = $2 WHERE id = $1";
 pub const FINISH_RUN: &str =
     "UPDATE runs SET status = $2, message = $3, finished_at = $4 WHERE id = $1 RETURNING experiment_id";
 
-pub const REQUEUE_RUN: &str =
-    "UPDATE runs SET status = 'queued' WHERE id = $1 AND status = 'running' RETURNING experiment_id";
+pub const REQUEUE_RUN: &str = "UPDATE runs SET status = 'queued', owner = NULL, lease_until = NULL \
+     WHERE id = $1 AND status = 'running' RETURNING experiment_id";
+
+pub const RENEW_LEASES: &str =
+    "UPDATE runs SET lease_until = $2 WHERE owner = $1 AND status = 'running' RETURNING id";
+
+/// Running runs whose lease expired (or that never had one) become the caller's.
+pub const TAKE_OVER_RUNS: &str = "UPDATE runs SET owner = $1, lease_until = $2 \
+     WHERE status = 'running' AND (lease_until IS NULL OR lease_until < $3) AND owner IS DISTINCT FROM $1 RETURNING id";
 
 pub const CANCEL_QUEUED: &str =
     "UPDATE runs SET status = 'cancelled', message = $2, finished_at = $3 WHERE id = $1 AND status = 'queued'";

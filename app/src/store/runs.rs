@@ -31,6 +31,14 @@ pub struct RunRecord {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// A server's hold on the runs it drives: its instance name, and until when (seconds since
+/// 1970) the hold lasts unless renewed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lease {
+    pub owner: String,
+    pub until: i64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRun {
     pub requested_by: String,
@@ -106,8 +114,15 @@ pub trait RunStore: Send + Sync + 'static {
     async fn active_runs(&self) -> Result<Vec<RunRecord>, StoreError>;
 
     /// Starts the experiment's next queued run (interactive ones first) unless one is running:
-    /// marks it and the experiment running, with the number of jobs it plans to execute.
-    async fn claim_next_run(&self, experiment_id: i64) -> Result<Option<RunRecord>, StoreError>;
+    /// marks it and the experiment running, held by `lease`.
+    async fn claim_next_run(&self, experiment_id: i64, lease: &Lease) -> Result<Option<RunRecord>, StoreError>;
+
+    /// Extends the lease on every running run the owner holds; returns their ids.
+    async fn renew_leases(&self, lease: &Lease) -> Result<Vec<i64>, StoreError>;
+
+    /// Takes the running runs whose lease ended before `expired_before` (their server died),
+    /// each for exactly one caller: the row is updated only if still expired.
+    async fn take_over_runs(&self, lease: &Lease, expired_before: i64) -> Result<Vec<RunRecord>, StoreError>;
 
     /// Records the jobs' new statuses and attempts in one transaction.
     async fn record_progress(

@@ -74,6 +74,7 @@ macro_rules! impl_run_store {
             async fn claim_next_run(
                 &self,
                 experiment_id: i64,
+                lease: &$crate::store::Lease,
             ) -> Result<Option<$crate::store::RunRecord>, $crate::store::StoreError> {
                 use $crate::store::run_sql as q;
                 let mut tx = self.begin_write().await?;
@@ -88,7 +89,7 @@ macro_rules! impl_run_store {
                 let Some(run_id) = next else { return Ok(None) };
                 let (not_before, every, started_before): (Option<i64>, Option<i64>, Option<chrono::DateTime<chrono::Utc>>) =
                     sqlx::query_as("SELECT not_before, repeat_seconds, started_at FROM runs WHERE id = $1").bind(run_id).fetch_one(&mut *tx).await?;
-                sqlx::query(q::START_RUN).bind(run_id).bind(now).execute(&mut *tx).await?;
+                sqlx::query(q::START_RUN).bind(run_id).bind(now).bind(&lease.owner).bind(lease.until).execute(&mut *tx).await?;
                 // The next occurrence is queued at the first start only: a run resumed after a
                 // restart has queued it already.
                 if let (Some(every), None) = (every, started_before) {
@@ -105,6 +106,28 @@ macro_rules! impl_run_store {
                 let record = sqlx::query_as(&q::run_by_number()).bind(run_id).fetch_one(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(Some(record))
+            }
+
+            async fn renew_leases(&self, lease: &$crate::store::Lease) -> Result<Vec<i64>, $crate::store::StoreError> {
+                let ids = sqlx::query_scalar($crate::store::run_sql::RENEW_LEASES).bind(&lease.owner).bind(lease.until).fetch_all(self.pool()).await?;
+                Ok(ids)
+            }
+
+            async fn take_over_runs(
+                &self,
+                lease: &$crate::store::Lease,
+                expired_before: i64,
+            ) -> Result<Vec<$crate::store::RunRecord>, $crate::store::StoreError> {
+                use $crate::store::run_sql as q;
+                let mut tx = self.begin_write().await?;
+                let ids: Vec<i64> =
+                    sqlx::query_scalar(q::TAKE_OVER_RUNS).bind(&lease.owner).bind(lease.until).bind(expired_before).fetch_all(&mut *tx).await?;
+                let mut runs = Vec::with_capacity(ids.len());
+                for id in ids {
+                    runs.push(sqlx::query_as(&q::run_by_number()).bind(id).fetch_one(&mut *tx).await?);
+                }
+                tx.commit().await?;
+                Ok(runs)
             }
 
             #[tracing::instrument(skip_all, fields(experiment_id, jobs = jobs.len(), attempts = attempts.len()))]

@@ -35,6 +35,9 @@ pub enum Control {
     Stop { run: Option<i64>, by: String, done: oneshot::Sender<()> },
     /// Write what is pending now, then answer.
     Flush { done: oneshot::Sender<()> },
+    /// Another server took the run over (this one's lease lapsed): stop driving it at once,
+    /// writing nothing more and killing nothing (the new holder adopts the jobs).
+    Abandon { run: i64 },
 }
 
 pub struct Shared {
@@ -56,11 +59,17 @@ pub struct Shared {
 pub struct Outcome {
     pub status: RunStatus,
     pub message: Option<String>,
+    /// The run was given up to another server: its end is not this server's to store.
+    pub abandoned: bool,
 }
 
 impl Outcome {
     fn failed(message: impl Into<String>) -> Self {
-        Self { status: RunStatus::Failed, message: Some(message.into()) }
+        Self { status: RunStatus::Failed, message: Some(message.into()), abandoned: false }
+    }
+
+    fn ended(status: RunStatus, message: Option<String>) -> Self {
+        Self { status, message, abandoned: false }
     }
 }
 
@@ -69,7 +78,7 @@ impl Outcome {
 pub async fn drive(shared: &Shared, run: &RunRecord, control: &mut mpsc::Receiver<Control>) -> (Outcome, Vec<oneshot::Sender<()>>) {
     match Driver::prepare(shared, run).await {
         Ok(Some(driver)) => driver.run(control).await,
-        Ok(None) => (Outcome { status: RunStatus::Passed, message: Some("Nothing left to run.".into()) }, Vec::new()),
+        Ok(None) => (Outcome::ended(RunStatus::Passed, Some("Nothing left to run.".into())), Vec::new()),
         Err(message) => (Outcome::failed(message), Vec::new()),
     }
 }
@@ -246,7 +255,13 @@ impl<'a> Driver<'a> {
     async fn run(mut self, control: &mut mpsc::Receiver<Control>) -> (Outcome, Vec<oneshot::Sender<()>>) {
         let (events_tx, mut events) = mpsc::unbounded_channel();
         let mut spare: Option<OwnedSemaphorePermit> = None;
+        let mut abandoned = false;
         loop {
+            if abandoned {
+                tracing::warn!(run = self.run.id, "another server took this run over: no longer driving it");
+                let waiters = self.stopping.as_mut().map(|(_, w)| std::mem::take(w)).unwrap_or_default();
+                return (Outcome { status: RunStatus::Running, message: None, abandoned: true }, waiters);
+            }
             let waiting_for_slot = self.dispatch(&events_tx, &mut spare).await;
             if self.ready.is_empty() || self.stopping.is_some() {
                 spare = None; // a slot this run cannot use goes back to the others
@@ -269,6 +284,7 @@ impl<'a> Driver<'a> {
                         self.flush().await;
                         let _ = done.send(());
                     }
+                    Control::Abandon { run } => abandoned = run == self.run.id,
                 },
                 permit = self.shared.slots.clone().acquire_owned(), if waiting_for_slot && spare.is_none() => {
                     spare = permit.ok();
@@ -623,13 +639,13 @@ impl<'a> Driver<'a> {
             if more > 0 { format!("{} and {more} more", shown.join(", ")) } else { shown.join(", ") }
         };
         if let Some((by, _)) = &self.stopping {
-            return Outcome { status: RunStatus::Cancelled, message: Some(format!("Stopped by {by}."))};
+            return Outcome::ended(RunStatus::Cancelled, Some(format!("Stopped by {by}.")));
         }
         let left = if self.blocked > 0 { format!(" {} job(s) were left waiting for parents outside the run.", self.blocked) } else { String::new() };
         if !self.failed.is_empty() {
             return Outcome::failed(format!("{} job(s) failed: {}.{left}", self.failed.len(), names(&self.failed)));
         }
-        Outcome { status: RunStatus::Passed, message: (!left.is_empty()).then(|| left.trim().to_owned()) }
+        Outcome::ended(RunStatus::Passed, (!left.is_empty()).then(|| left.trim().to_owned()))
     }
 
     fn set_status(&mut self, n: u32, to: JobStatus, submitted: Option<DateTime<Utc>>, started: Option<DateTime<Utc>>, finished: Option<DateTime<Utc>>) {
@@ -767,7 +783,7 @@ impl<'a> Driver<'a> {
 }
 
 /// A job's report token: 32 random bytes in hex, valid for one attempt.
-fn new_token() -> std::io::Result<String> {
+pub(super) fn new_token() -> std::io::Result<String> {
     use std::io::Read;
     let mut bytes = [0u8; 32];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;

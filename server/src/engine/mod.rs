@@ -10,12 +10,13 @@ pub mod paths;
 pub mod platforms;
 pub mod process;
 mod recovery;
+pub mod shared_events;
 pub mod slurm;
 
 use app::runs::engine::RunEngine;
 use app::runs::live::LiveEvent;
 use events::EventHub;
-use app::store::SharedStore;
+use app::store::{Lease, SharedStore};
 use async_trait::async_trait;
 use driver::{Control, Shared};
 use executor::Executor;
@@ -42,6 +43,14 @@ pub struct EngineOptions {
     pub max_parallel_jobs: usize,
     /// How long job progress is gathered before one write.
     pub write_interval: Duration,
+    /// How long a run stays this server's without a renewal: another server takes over the
+    /// runs of one silent for longer.
+    pub lease: Duration,
+    /// Only this server uses the database (SQLite): every running run found at start is one
+    /// this server's previous process drove, and is taken over at once.
+    pub single_server: bool,
+    /// Where live events go: this process's hub, or one fed by the shared log.
+    pub events: Arc<EventHub>,
 }
 
 struct Inner {
@@ -52,6 +61,12 @@ struct Inner {
     interrupted: Mutex<Vec<app::store::RunRecord>>,
     /// A run was queued: the scheduler looks again for the next scheduled start.
     queued: tokio::sync::Notify,
+    /// The runs this process drives, with their experiments.
+    driving: Mutex<HashMap<i64, i64>>,
+    /// This process's name on the runs it holds, and how long a hold lasts.
+    owner: String,
+    lease: Duration,
+    single_server: bool,
 }
 
 impl Engine {
@@ -64,12 +79,16 @@ impl Engine {
                 data_dir: options.data_dir,
                 api_url: options.api_url,
                 write_interval: options.write_interval,
-                hub: Arc::new(EventHub::default()),
+                hub: options.events,
                 unwritten_tokens: Mutex::new(HashSet::new()),
             },
             active: Mutex::new(HashMap::new()),
             interrupted: Mutex::new(Vec::new()),
             queued: tokio::sync::Notify::new(),
+            driving: Mutex::new(HashMap::new()),
+            owner: instance_name(),
+            lease: options.lease,
+            single_server: options.single_server,
         }))
     }
 
@@ -84,12 +103,79 @@ impl Engine {
                 return;
             }
         };
-        let running = app::runs::RunStatus::Running.as_str();
-        let experiments: HashSet<i64> = runs.iter().map(|r| r.experiment_id).collect();
-        self.0.interrupted.lock().unwrap_or_else(|e| e.into_inner()).extend(runs.into_iter().filter(|r| r.status == running));
-        // Each experiment apart: a long job adopted in one does not hold back the others.
-        for experiment_id in experiments {
+        // Alone on the database, every running run is this server's previous process's;
+        // shared, only those whose lease has expired (the others' servers live).
+        let expired_before = if self.0.single_server { i64::MAX } else { chrono::Utc::now().timestamp() };
+        self.take_over(expired_before).await;
+        tokio::spawn(self.clone().keep_leases());
+        let queued = app::runs::RunStatus::Queued.as_str();
+        for experiment_id in runs.iter().filter(|r| r.status == queued).map(|r| r.experiment_id).collect::<HashSet<_>>() {
             self.drive(experiment_id);
+        }
+    }
+
+    fn lease(&self) -> app::store::Lease {
+        lease_of(&self.0.owner, self.0.lease)
+    }
+
+    /// Takes the running runs whose server stopped renewing them, settles their jobs and
+    /// drives them on (each experiment apart: a long adopted job holds back no other).
+    async fn take_over(&self, expired_before: i64) {
+        match self.0.shared.store.take_over_runs(&self.lease(), expired_before).await {
+            Ok(runs) => {
+                let experiments: HashSet<i64> = runs.iter().map(|r| r.experiment_id).collect();
+                for run in &runs {
+                    tracing::info!(expid = %run.expid, run = run.id, "taking over a run whose server stopped");
+                }
+                self.0.interrupted.lock().unwrap_or_else(|e| e.into_inner()).extend(runs);
+                for experiment_id in experiments {
+                    self.drive(experiment_id);
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "runs of stopped servers could not be taken over; trying again"),
+        }
+    }
+
+    /// Renews this server's leases; a run driven here whose lease another server took (this
+    /// one was silent too long) is abandoned, so no run is ever driven twice.
+    async fn renew(&self) {
+        let store = &self.0.shared.store;
+        let mut renewed: HashSet<i64> = match store.renew_leases(&self.lease()).await {
+            Ok(ids) => ids.into_iter().collect(),
+            Err(err) => {
+                tracing::warn!(error = %err, "leases could not be renewed");
+                return;
+            }
+        };
+        let missing = |renewed: &HashSet<i64>| -> Vec<(i64, i64)> {
+            let driving = self.0.driving.lock().unwrap_or_else(|e| e.into_inner());
+            driving.iter().filter(|(run, _)| !renewed.contains(run)).map(|(&r, &e)| (r, e)).collect()
+        };
+        if missing(&renewed).is_empty() {
+            return;
+        }
+        // Asked again: a run claimed while the first renewal ran is not lost.
+        match store.renew_leases(&self.lease()).await {
+            Ok(ids) => renewed.extend(ids),
+            Err(_) => return,
+        }
+        for (run, experiment_id) in missing(&renewed) {
+            tracing::error!(run, "this server's lease on the run lapsed and another server holds it now");
+            let control = self.0.active.lock().unwrap_or_else(|e| e.into_inner()).get(&experiment_id).map(|a| a.control.clone());
+            if let Some(control) = control {
+                let _ = control.send(Control::Abandon { run }).await;
+            }
+        }
+    }
+
+    /// Renews this server's leases a few times per lease, and takes over the runs of servers
+    /// that stopped renewing theirs.
+    async fn keep_leases(self) {
+        let every = (self.0.lease / 3).max(Duration::from_millis(500));
+        loop {
+            tokio::time::sleep(every).await;
+            self.renew().await;
+            self.take_over(chrono::Utc::now().timestamp()).await;
         }
     }
 
@@ -165,11 +251,14 @@ impl Inner {
         }
         loop {
             // A stop that arrived after the last run ended has nothing left to stop.
-            while let Ok(Control::Stop { done, .. } | Control::Flush { done }) = control.try_recv() {
-                let _ = done.send(());
+            while let Ok(request) = control.try_recv() {
+                if let Control::Stop { done, .. } | Control::Flush { done } = request {
+                    let _ = done.send(());
+                }
             }
             self.settle_interrupted(experiment_id, &mut control).await;
-            let run = match claim_with_retries(&self.shared, experiment_id).await {
+            let lease = lease_of(&self.owner, self.lease);
+            let run = match claim_with_retries(&self.shared, experiment_id, &lease).await {
                 Ok(Some(run)) => run,
                 Ok(None) => {
                     let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
@@ -191,7 +280,15 @@ impl Inner {
             };
             tracing::info!(expid = %run.expid, run = run.id, "run started");
             self.shared.hub.publish(experiment_id, &LiveEvent::Run { run: app::runs::ops::to_view(run.clone()) });
+            self.driving.lock().unwrap_or_else(|e| e.into_inner()).insert(run.id, experiment_id);
             let (outcome, waiters) = driver::drive(&self.shared, &run, &mut control).await;
+            self.driving.lock().unwrap_or_else(|e| e.into_inner()).remove(&run.id);
+            if outcome.abandoned {
+                for waiter in waiters {
+                    let _ = waiter.send(());
+                }
+                continue;
+            }
             let status = outcome.status.as_str();
             // Until its end is stored the experiment counts as running: retry a failed write.
             for wait in [1, 2, 4, 8, 15, 30, 60] {
@@ -250,10 +347,10 @@ impl Inner {
 
 /// The next queued run; a failing database is tried again a few times before giving up
 /// (the next wake, or a restart, tries again).
-async fn claim_with_retries(shared: &Shared, experiment_id: i64) -> Result<Option<app::store::RunRecord>, app::store::StoreError> {
+async fn claim_with_retries(shared: &Shared, experiment_id: i64, lease: &Lease) -> Result<Option<app::store::RunRecord>, app::store::StoreError> {
     let mut waits = [1u64, 2, 4].into_iter();
     loop {
-        match shared.store.claim_next_run(experiment_id).await {
+        match shared.store.claim_next_run(experiment_id, lease).await {
             Err(err) => match waits.next() {
                 Some(wait) => {
                     tracing::warn!(experiment_id, error = %err, "the next run could not be claimed; retrying");
@@ -264,6 +361,19 @@ async fn claim_with_retries(shared: &Shared, experiment_id: i64) -> Result<Optio
             claimed => return claimed,
         }
     }
+}
+
+/// The name this process holds runs by: host, process id and a random part (a restarted
+/// server is another holder; its old leases expire like anyone's).
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "host".into());
+    let random = driver::new_token().map(|t| t[..12].to_owned()).unwrap_or_default();
+    format!("{host}-{}-{random}", std::process::id())
+}
+
+/// A hold by `owner` from now, for `length`.
+fn lease_of(owner: &str, length: Duration) -> Lease {
+    Lease { owner: owner.to_owned(), until: chrono::Utc::now().timestamp() + length.as_secs().max(1) as i64 }
 }
 
 #[async_trait]

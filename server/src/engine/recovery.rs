@@ -15,6 +15,7 @@ use super::paths::{attempt_dir, folder_name, job_dir};
 use super::process::ProcessHandle;
 use super::slurm::wrapper::HANDLE_FILE;
 use app::experiment::Expid;
+use app::runs::live::{JobChange, LiveEvent};
 use app::store::{AttemptRecord, JobProgress, RunRecord};
 use app::workflow::{JobStatus, LoadedGraph};
 use chrono::{DateTime, Utc};
@@ -156,6 +157,8 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
     }
     if let Err(err) = store.record_progress(run.experiment_id, &jobs, &records).await {
         tracing::error!(run = run.id, error = %err, "an interrupted job's outcome could not be stored");
+    } else {
+        announce(shared, run.experiment_id, graph, &jobs);
     }
     // Jobs the run had marked as started, with no attempt on record, never started: ready
     // again; after a stop, every job the run had readied waits again, as after a live stop.
@@ -170,11 +173,23 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
         let started: Vec<i32> = started.into_iter().map(JobStatus::code).collect();
         let stale: Vec<JobProgress> =
             codes.iter().enumerate().filter(|(_, c)| started.contains(c)).map(|(n, _)| progress(n as u32, to, None)).collect();
-        if !stale.is_empty() {
-            let _ = store.record_progress(run.experiment_id, &stale, &[]).await;
+        if !stale.is_empty() && store.record_progress(run.experiment_id, &stale, &[]).await.is_ok() {
+            announce(shared, run.experiment_id, graph, &stale);
         }
     }
     Some(settled)
+}
+
+/// Tells the pages (on every server) the statuses recovery wrote.
+fn announce(shared: &Shared, experiment_id: i64, graph: &LoadedGraph, jobs: &[JobProgress]) {
+    if jobs.is_empty() {
+        return;
+    }
+    let jobs = jobs
+        .iter()
+        .map(|j| JobChange { name: graph.job(j.number).name().to_owned(), status: JobStatus::from_code(j.status).unwrap_or(JobStatus::Unknown) })
+        .collect();
+    shared.hub.publish(experiment_id, &LiveEvent::Jobs { jobs });
 }
 
 fn progress(number: u32, status: JobStatus, finished_at: Option<DateTime<Utc>>) -> JobProgress {
@@ -211,6 +226,7 @@ async fn wait_for_adopted(shared: &Shared, run_id: i64, unsettled: &[Unsettled],
                 Control::Stop { done, .. } | Control::Flush { done } => {
                     let _ = done.send(());
                 }
+                Control::Abandon { .. } => {}
             },
         }
     }

@@ -53,7 +53,7 @@ impl std::fmt::Display for SlurmHandle {
 
 /// `sbatch` calls at once: slurmctld answers one RPC at a time per thread, and a burst of
 /// hundreds of clients only makes some of them time out.
-const SUBMITS_AT_ONCE: usize = 8;
+const SUBMITS_AT_ONCE: usize = 4;
 /// Waits before trying a submission again that failed for a busy or unreachable controller.
 const RESUBMIT_WAITS: [u64; 3] = [1, 3, 10];
 
