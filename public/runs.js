@@ -98,7 +98,7 @@ const TEMPLATE = `
 </section>
 <section class="detail" hidden aria-live="polite">
   <h2 class="detail-title"></h2>
-  <div class="scroll"><table><thead><tr><th>Job</th><th>Attempt</th><th>Status</th><th>Exit</th><th>Reason</th><th>Report</th><th>Started</th><th>Ended</th><th>Logs</th></tr></thead>
+  <div class="scroll"><table><thead><tr><th>Job</th><th>Attempt</th><th>Status</th><th>Where</th><th>Exit</th><th>Reason</th><th>Report</th><th>Started</th><th>Ended</th><th>Logs</th></tr></thead>
   <tbody class="attempts"></tbody></table></div>
   <div class="row" style="margin-top:12px">
     <strong class="log-title">Run log</strong>
@@ -117,6 +117,13 @@ const el = (tag, { dataset, ...props } = {}, ...children) => {
   Object.assign(node.dataset, dataset || {});
   node.append(...children.filter((c) => c != null));
   return node;
+};
+// Where an attempt ran: a Slurm job (id, partition, nodes, login node) or a local process.
+const placement = (a) => {
+  const id = a.executor_id || "";
+  if (!id.startsWith("slurm:")) return id ? "local" : "";
+  const [job, via] = id.slice(6).split(/@(.*)/s);
+  return [`Slurm ${job}`, a.queue, a.nodes, via ? `via ${via}` : ""].filter(Boolean).join(" · ");
 };
 // A job's last report: "50% half way · sypd 3.5".
 const report = (a) => [a.progress != null ? `${a.progress}%` : "", a.status_message || "",
@@ -256,10 +263,10 @@ class HindcastRuns extends HTMLElement {
             `log_job=${encodeURIComponent(a.job_name)}&log_stream=${stream}&log_run_id=${a.run_id}&log_attempt=${a.attempt}`),
         })));
         return el("tr", {}, el("td", { className: "mono", textContent: a.job_name }), el("td", { textContent: a.attempt }),
-          el("td", {}, chip(a.status)), el("td", { textContent: a.exit_code ?? "" }), el("td", { textContent: a.reason || "" }),
+          el("td", {}, chip(a.status)), el("td", { className: "mono", textContent: placement(a), title: a.executor_id || "" }), el("td", { textContent: a.exit_code ?? "" }), el("td", { textContent: a.reason || "" }),
           el("td", { textContent: report(a) }), el("td", { textContent: time(a.started_at) }), el("td", { textContent: time(a.finished_at) }), logs);
       }));
-      if (attempts.length === 0) this.ui.attempts.replaceChildren(el("tr", {}, el("td", { colSpan: 9, className: "muted", textContent: "No job has started yet." })));
+      if (attempts.length === 0) this.ui.attempts.replaceChildren(el("tr", {}, el("td", { colSpan: 10, className: "muted", textContent: "No job has started yet." })));
     } catch (err) { this.say(err.message, true); }
   }
 
