@@ -109,12 +109,9 @@ async fn read(pool: PgPool, mut listener: PgListener, hub: Arc<EventHub>, mut af
             }
         }
         // A notification, or a second at most (a dropped connection reconnects on `recv`).
-        match tokio::time::timeout(Duration::from_secs(1), listener.recv()).await {
-            Ok(Err(err)) => {
-                tracing::warn!(error = %err, "listening for live events failed; reconnecting");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            Ok(Ok(_)) | Err(_) => {}
+        if let Ok(Err(err)) = tokio::time::timeout(Duration::from_secs(1), listener.recv()).await {
+            tracing::warn!(error = %err, "listening for live events failed; reconnecting");
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
 }

@@ -90,7 +90,7 @@ fn slurm_target(config: &WorkflowConfig, section: &str, platform: &str) -> Resul
     for path in [format!("{base}.CUSTOM_DIRECTIVES"), format!("{job}.CUSTOM_DIRECTIVES")] {
         directives.extend(custom_directives(config, &path)?);
     }
-    Ok(SlurmTarget { platform: platform.to_owned(), connection: Arc::new(connection(config, &base)?), directives: directives })
+    Ok(SlurmTarget { platform: platform.to_owned(), connection: Arc::new(connection(config, &base)?), directives })
 }
 
 /// Values go into a `#SBATCH` line: one word, no shell or line breaks.
