@@ -75,20 +75,25 @@ impl Application {
         // Absolute: jobs run in their own folders, and their scripts are named by this path.
         settings.data_dir = std::path::absolute(&settings.data_dir).map_err(|source| StartupError::DataDir { path: settings.data_dir.clone(), source })?;
         // On PostgreSQL other servers may share the database: live events go through it.
-        let events = match store.database() {
-            app::store::Database::Postgres(pool) => crate::engine::shared_events::start(pool).await.map_err(StartupError::Events)?,
-            app::store::Database::Sqlite(_) => Arc::new(crate::engine::events::EventHub::default()),
+        let (events, peers) = match store.database() {
+            app::store::Database::Postgres(pool) => {
+                let shared = crate::engine::shared_events::start(pool).await.map_err(StartupError::Events)?;
+                (shared.hub, Some((shared.peers, shared.stops)))
+            }
+            app::store::Database::Sqlite(_) => (Arc::new(crate::engine::events::EventHub::default()), None),
         };
         let engine = Engine::new(
             store.clone(),
             Arc::new(Platforms::new(LocalExecutor::new().map_err(StartupError::Executor)?, SlurmExecutor::new(settings.slurm_poll))),
             EngineOptions {
                 data_dir: settings.data_dir.clone(),
-                api_url: format!("http://{addr}"),
+                // Jobs on other machines (Slurm's nodes) reach the server where browsers do.
+                api_url: if settings.auth.external.public_url_given { settings.auth.external.public_url.trim_end_matches('/').to_owned() } else { format!("http://{addr}") },
                 max_parallel_jobs: settings.max_parallel_jobs,
                 write_interval: settings.write_interval,
                 lease: settings.run_lease,
                 events,
+                peers,
                 single_server: matches!(store.database(), app::store::Database::Sqlite(_)),
             },
         );

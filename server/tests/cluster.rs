@@ -81,7 +81,29 @@ async fn two_servers_share_the_work_and_one_killed_with_9_loses_nothing() {
         follow(streams.clone(), second_url.clone(), expid.clone(), Arc::clone(&seen));
         runs.push((expid, url.clone()));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A stop asked of the server that does not drive the run reaches the one that does.
+    let long = http.post(format!("{first_url}/v4/experiments")).json(&json!({"description": "long"})).send().await.unwrap().json::<Value>().await.unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let jobs = json!({"files": {"expdef.yml": "EXPERIMENT:\n  DATELIST: '20000101'\n  MEMBERS: fc0\n  CHUNKSIZEUNIT: day\n  CHUNKSIZE: 1\n  NUMCHUNKS: 1\n  CALENDAR: standard\n", "jobs.yml": "JOBS:\n  LONG:\n    RUNNING: once\n    SCRIPT: sleep 300\n"}});
+    assert_eq!(http.put(format!("{first_url}/v4/experiments/{long}/config")).json(&jobs).send().await.unwrap().status(), 200);
+    assert_eq!(http.post(format!("{first_url}/v4/experiments/{long}?action=generate")).send().await.unwrap().status(), 200);
+    let long_run = http.post(format!("{first_url}/v4/experiments/{long}/runs")).json(&json!({})).send().await.unwrap().json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let job = http.get(format!("{second_url}/v4/experiments/{long}/jobs/{long}_LONG")).send().await.unwrap().json::<Value>().await.unwrap();
+        if job["status"] == "RUNNING" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "LONG never ran: {job}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stopped = http.post(format!("{second_url}/v4/experiments/{long}?action=stop")).send().await.unwrap().json::<Value>().await.unwrap();
+    assert_eq!(stopped["stopped_run"], long_run, "{stopped}");
+    let view = http.get(format!("{second_url}/v4/experiments/{long}/runs/{long_run}")).send().await.unwrap().json::<Value>().await.unwrap();
+    assert_eq!(view["status"], "cancelled", "{view}");
+
     let mut ids = Vec::new();
     for (expid, url) in &runs {
         let res = http.post(format!("{url}/v4/experiments/{expid}/runs")).json(&json!({})).send().await.unwrap();

@@ -79,9 +79,10 @@ pub const REQUEUE_RUN: &str = "UPDATE runs SET status = 'queued', owner = NULL, 
 pub const RENEW_LEASES: &str =
     "UPDATE runs SET lease_until = $2 WHERE owner = $1 AND status = 'running' RETURNING id";
 
-/// Running runs whose lease expired (or that never had one) become the caller's.
+/// Running runs whose lease expired (or that never had one) become the caller's (its own
+/// too: a server that gave its runs up while the database was away takes them back).
 pub const TAKE_OVER_RUNS: &str = "UPDATE runs SET owner = $1, lease_until = $2 \
-     WHERE status = 'running' AND (lease_until IS NULL OR lease_until < $3) AND owner IS DISTINCT FROM $1 RETURNING id";
+     WHERE status = 'running' AND (lease_until IS NULL OR lease_until < $3) RETURNING id";
 
 pub const CANCEL_QUEUED: &str =
     "UPDATE runs SET status = 'cancelled', message = $2, finished_at = $3 WHERE id = $1 AND status = 'queued'";

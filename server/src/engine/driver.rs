@@ -151,6 +151,8 @@ struct Driver<'a> {
     /// The write under way, if any.
     writing: Option<WriteFuture<'a>>,
     stopping: Option<(String, Vec<oneshot::Sender<()>>)>,
+    /// Set when another server took the run over: submissions not yet made are not made.
+    abandoned: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl<'a> Driver<'a> {
@@ -228,6 +230,7 @@ impl<'a> Driver<'a> {
             prepared: HashMap::new(),
             writing: None,
             stopping: None,
+            abandoned: Arc::default(),
         };
         for &n in &planned.scope {
             driver.in_scope[n as usize] = true;
@@ -284,7 +287,10 @@ impl<'a> Driver<'a> {
                         self.flush().await;
                         let _ = done.send(());
                     }
-                    Control::Abandon { run } => abandoned = run == self.run.id,
+                    Control::Abandon { run } => {
+                        abandoned = run == self.run.id;
+                        self.abandoned.store(abandoned, std::sync::atomic::Ordering::SeqCst);
+                    }
                 },
                 permit = self.shared.slots.clone().acquire_owned(), if waiting_for_slot && spare.is_none() => {
                     spare = permit.ok();
@@ -403,7 +409,7 @@ impl<'a> Driver<'a> {
         self.running.insert(n, Running { attempt, handle: None, _permit: permit });
         self.log_line(format_args!("{name} submitted (attempt {attempt})"));
         // Submitting writes files and forks: done off the driver, so jobs start in parallel.
-        let (executor, events) = (Arc::clone(&self.shared.executor), events.clone());
+        let (executor, events, abandoned) = (Arc::clone(&self.shared.executor), events.clone(), Arc::clone(&self.abandoned));
         tokio::spawn(async move {
             let prepared = match files {
                 Some(files) => match files.await {
@@ -413,6 +419,11 @@ impl<'a> Driver<'a> {
                 },
                 None => executor.prepare(&launch).await,
             };
+            // The run went to another server meanwhile: its recovery owns this job now.
+            if abandoned.load(std::sync::atomic::Ordering::SeqCst) {
+                executor.discard(&launch).await;
+                return;
+            }
             let outcome = match prepared {
                 Ok(prepared) => executor.submit(launch, prepared, events.clone()).await,
                 Err(err) => Err(err),

@@ -51,6 +51,9 @@ pub struct EngineOptions {
     pub single_server: bool,
     /// Where live events go: this process's hub, or one fed by the shared log.
     pub events: Arc<EventHub>,
+    /// The other servers on the database (PostgreSQL): how to ask them to stop a run, and
+    /// their requests to this one.
+    pub peers: Option<(shared_events::Peers, mpsc::UnboundedReceiver<shared_events::RemoteStop>)>,
 }
 
 struct Inner {
@@ -63,6 +66,8 @@ struct Inner {
     queued: tokio::sync::Notify,
     /// The runs this process drives, with their experiments.
     driving: Mutex<HashMap<i64, i64>>,
+    peers: Option<shared_events::Peers>,
+    remote_stops: Mutex<Option<mpsc::UnboundedReceiver<shared_events::RemoteStop>>>,
     /// This process's name on the runs it holds, and how long a hold lasts.
     owner: String,
     lease: Duration,
@@ -86,6 +91,8 @@ impl Engine {
             interrupted: Mutex::new(Vec::new()),
             queued: tokio::sync::Notify::new(),
             driving: Mutex::new(HashMap::new()),
+            peers: options.peers.as_ref().map(|(p, _)| p.clone()),
+            remote_stops: Mutex::new(options.peers.map(|(_, s)| s)),
             owner: instance_name(),
             lease: options.lease,
             single_server: options.single_server,
@@ -108,10 +115,59 @@ impl Engine {
         let expired_before = if self.0.single_server { i64::MAX } else { chrono::Utc::now().timestamp() };
         self.take_over(expired_before).await;
         tokio::spawn(self.clone().keep_leases());
+        if let Some(mut stops) = self.0.remote_stops.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let engine = self.clone();
+            tokio::spawn(async move {
+                while let Some(stop) = stops.recv().await {
+                    let engine = engine.clone();
+                    tokio::spawn(async move { engine.stop_here(stop.experiment_id, stop.run, &stop.by).await });
+                }
+            });
+        }
         let queued = app::runs::RunStatus::Queued.as_str();
         for experiment_id in runs.iter().filter(|r| r.status == queued).map(|r| r.experiment_id).collect::<HashSet<_>>() {
             self.drive(experiment_id);
         }
+    }
+
+    /// Stops the experiment's run if this process drives it.
+    async fn stop_here(&self, experiment_id: i64, run_id: Option<i64>, by: &str) -> bool {
+        let control = self.0.active.lock().unwrap_or_else(|e| e.into_inner()).get(&experiment_id).map(|a| a.control.clone());
+        let Some(control) = control else { return false };
+        let (done, ended) = oneshot::channel();
+        if control.send(Control::Stop { run: run_id, by: by.to_owned(), done }).await.is_err() {
+            return false;
+        }
+        if tokio::time::timeout(STOP_WAIT, ended).await.is_err() {
+            tracing::warn!(experiment_id, "jobs still ending {}s after the stop request", STOP_WAIT.as_secs());
+        }
+        true
+    }
+
+    /// Asks the server that drives the experiment's running run to stop it, and waits (as a
+    /// local stop does) for the run to end.
+    async fn stop_elsewhere(&self, experiment_id: i64, run_id: Option<i64>, by: &str) -> bool {
+        let Some(peers) = &self.0.peers else { return false };
+        let running = app::runs::RunStatus::Running.as_str();
+        let running_run = |runs: Vec<app::store::RunRecord>| {
+            runs.into_iter().find(|r| r.experiment_id == experiment_id && r.status == running && run_id.is_none_or(|id| id == r.id)).map(|r| r.id)
+        };
+        let Ok(Some(target)) = self.0.shared.store.active_runs().await.map(running_run) else { return false };
+        let stop = shared_events::RemoteStop { experiment_id, run: Some(target), by: by.to_owned() };
+        if let Err(err) = peers.request_stop(&stop).await {
+            tracing::error!(experiment_id, error = %err, "the stop request could not be passed to the other servers");
+            return false;
+        }
+        let deadline = tokio::time::Instant::now() + STOP_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            match self.0.shared.store.active_runs().await.map(running_run) {
+                Ok(Some(_)) => {}
+                _ => return true,
+            }
+        }
+        tracing::warn!(experiment_id, "the run is still running {}s after the stop was passed on", STOP_WAIT.as_secs());
+        true
     }
 
     fn lease(&self) -> app::store::Lease {
@@ -123,6 +179,11 @@ impl Engine {
     async fn take_over(&self, expired_before: i64) {
         match self.0.shared.store.take_over_runs(&self.lease(), expired_before).await {
             Ok(runs) => {
+                // A run still driven here (its lease lapsed, and is renewed again) goes on.
+                let runs: Vec<_> = {
+                    let driving = self.0.driving.lock().unwrap_or_else(|e| e.into_inner());
+                    runs.into_iter().filter(|r| !driving.contains_key(&r.id)).collect()
+                };
                 let experiments: HashSet<i64> = runs.iter().map(|r| r.experiment_id).collect();
                 for run in &runs {
                     tracing::info!(expid = %run.expid, run = run.id, "taking over a run whose server stopped");
@@ -138,13 +199,14 @@ impl Engine {
 
     /// Renews this server's leases; a run driven here whose lease another server took (this
     /// one was silent too long) is abandoned, so no run is ever driven twice.
-    async fn renew(&self) {
+    /// Returns whether the leases were renewed.
+    async fn renew(&self) -> bool {
         let store = &self.0.shared.store;
         let mut renewed: HashSet<i64> = match store.renew_leases(&self.lease()).await {
             Ok(ids) => ids.into_iter().collect(),
             Err(err) => {
                 tracing::warn!(error = %err, "leases could not be renewed");
-                return;
+                return false;
             }
         };
         let missing = |renewed: &HashSet<i64>| -> Vec<(i64, i64)> {
@@ -152,18 +214,27 @@ impl Engine {
             driving.iter().filter(|(run, _)| !renewed.contains(run)).map(|(&r, &e)| (r, e)).collect()
         };
         if missing(&renewed).is_empty() {
-            return;
+            return true;
         }
         // Asked again: a run claimed while the first renewal ran is not lost.
         match store.renew_leases(&self.lease()).await {
             Ok(ids) => renewed.extend(ids),
-            Err(_) => return,
+            Err(_) => return false,
         }
         for (run, experiment_id) in missing(&renewed) {
             tracing::error!(run, "this server's lease on the run lapsed and another server holds it now");
-            let control = self.0.active.lock().unwrap_or_else(|e| e.into_inner()).get(&experiment_id).map(|a| a.control.clone());
-            if let Some(control) = control {
-                let _ = control.send(Control::Abandon { run }).await;
+            self.abandon(run, experiment_id);
+        }
+        true
+    }
+
+    /// Stops driving a run (never waits: the driver may be busy, and renewals must go on).
+    fn abandon(&self, run: i64, experiment_id: i64) {
+        let control = self.0.active.lock().unwrap_or_else(|e| e.into_inner()).get(&experiment_id).map(|a| a.control.clone());
+        if let Some(control) = control {
+            if control.try_send(Control::Abandon { run }).is_err() {
+                let control = control.clone();
+                tokio::spawn(async move { control.send(Control::Abandon { run }).await });
             }
         }
     }
@@ -172,9 +243,20 @@ impl Engine {
     /// that stopped renewing theirs.
     async fn keep_leases(self) {
         let every = (self.0.lease / 3).max(Duration::from_millis(500));
+        let mut renewed_at = tokio::time::Instant::now();
         loop {
             tokio::time::sleep(every).await;
-            self.renew().await;
+            if self.renew().await {
+                renewed_at = tokio::time::Instant::now();
+            } else if !self.0.single_server && renewed_at.elapsed() > self.0.lease * 2 / 3 {
+                // Unable to renew for most of a lease: another server may take the runs over
+                // any moment, so this one stops driving them first.
+                let driving: Vec<(i64, i64)> = self.0.driving.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(&r, &e)| (r, e)).collect();
+                for (run, experiment_id) in driving {
+                    tracing::error!(run, "leases not renewed for {}s: giving the run up", renewed_at.elapsed().as_secs());
+                    self.abandon(run, experiment_id);
+                }
+            }
             self.take_over(chrono::Utc::now().timestamp()).await;
         }
     }
@@ -384,16 +466,10 @@ impl RunEngine for Engine {
     }
 
     async fn stop(&self, experiment_id: i64, run_id: Option<i64>, by: &str) -> bool {
-        let control = self.0.active.lock().unwrap_or_else(|e| e.into_inner()).get(&experiment_id).map(|a| a.control.clone());
-        let Some(control) = control else { return false };
-        let (done, ended) = oneshot::channel();
-        if control.send(Control::Stop { run: run_id, by: by.to_owned(), done }).await.is_err() {
-            return false;
+        if self.stop_here(experiment_id, run_id, by).await {
+            return true;
         }
-        if tokio::time::timeout(STOP_WAIT, ended).await.is_err() {
-            tracing::warn!(experiment_id, "jobs still ending {}s after the stop request", STOP_WAIT.as_secs());
-        }
-        true
+        self.stop_elsewhere(experiment_id, run_id, by).await
     }
 
     async fn flush(&self, experiment_id: i64) {

@@ -3,6 +3,9 @@
 //! commit in order and a reader that asks for "after id N" never skips one — and NOTIFYs.
 //! Every server LISTENs, reads the new rows in order and hands them to its hub; a missed
 //! notification costs at most a second (the table is read then anyway).
+//!
+//! The same connection carries stop requests: a stop asked of a server that does not drive
+//! the run is NOTIFYed, and the server that drives it acts on it.
 
 use super::events::{known_kind, EventHub, Outgoing};
 use sqlx::postgres::{PgListener, PgPool};
@@ -11,6 +14,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 const CHANNEL: &str = "hindcast_events";
+const CONTROL: &str = "hindcast_control";
 /// The advisory lock that makes writers take turns ("hindcast" in ASCII, as a number).
 const WRITER_LOCK: i64 = 0x68696e6463617374;
 /// Events written per transaction at most.
@@ -20,19 +24,49 @@ const PAGE: i64 = 1000;
 /// How long events stay in the table (clients further behind reload).
 const RETAIN: &str = "1 hour";
 
-/// Starts the writer and the reader; returns the hub they serve.
-pub async fn start(pool: PgPool) -> Result<Arc<EventHub>, sqlx::Error> {
+/// A stop asked of another server (the one that drives the experiment's run acts on it).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RemoteStop {
+    pub experiment_id: i64,
+    pub run: Option<i64>,
+    pub by: String,
+}
+
+/// What the servers on one database share besides it: the event log and stop requests.
+pub struct SharedLog {
+    pub hub: Arc<EventHub>,
+    pub peers: Peers,
+    /// Stop requests from other servers, for this server's engine.
+    pub stops: mpsc::UnboundedReceiver<RemoteStop>,
+}
+
+#[derive(Clone)]
+pub struct Peers {
+    pool: PgPool,
+}
+
+impl Peers {
+    pub async fn request_stop(&self, stop: &RemoteStop) -> Result<(), sqlx::Error> {
+        let payload = serde_json::to_string(stop).unwrap_or_default();
+        sqlx::query("SELECT pg_notify($1, $2)").bind(CONTROL).bind(payload).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Starts the writer and the reader.
+pub async fn start(pool: PgPool) -> Result<SharedLog, sqlx::Error> {
     // The log's name in event ids: the database's own id, the same on every server.
     let (database_oid,): (i64,) = sqlx::query_as("SELECT oid::bigint FROM pg_database WHERE datname = current_database()").fetch_one(&pool).await?;
     let mut listener = PgListener::connect_with(&pool).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, CONTROL]).await?;
     // Listening before reading where the log stands: nothing written in between is missed.
     let (floor,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM live_events").fetch_one(&pool).await?;
     let (relay_tx, relay_rx) = mpsc::unbounded_channel();
     let hub = Arc::new(EventHub::shared(format!("pg{database_oid:x}"), floor as u64, relay_tx));
+    let (stops_tx, stops) = mpsc::unbounded_channel();
     tokio::spawn(write(pool.clone(), relay_rx));
-    tokio::spawn(read(pool, listener, Arc::clone(&hub), floor));
-    Ok(hub)
+    tokio::spawn(read(pool.clone(), listener, Arc::clone(&hub), floor, stops_tx));
+    Ok(SharedLog { hub, peers: Peers { pool }, stops })
 }
 
 async fn write(pool: PgPool, mut outgoing: mpsc::UnboundedReceiver<Outgoing>) {
@@ -73,7 +107,7 @@ async fn write_batch(pool: &PgPool, batch: &[Outgoing]) -> Result<(), sqlx::Erro
     tx.commit().await
 }
 
-async fn read(pool: PgPool, mut listener: PgListener, hub: Arc<EventHub>, mut after: i64) {
+async fn read(pool: PgPool, mut listener: PgListener, hub: Arc<EventHub>, mut after: i64, stops: mpsc::UnboundedSender<RemoteStop>) {
     let mut pruned = tokio::time::Instant::now();
     loop {
         loop {
@@ -109,9 +143,18 @@ async fn read(pool: PgPool, mut listener: PgListener, hub: Arc<EventHub>, mut af
             }
         }
         // A notification, or a second at most (a dropped connection reconnects on `recv`).
-        if let Ok(Err(err)) = tokio::time::timeout(Duration::from_secs(1), listener.recv()).await {
-            tracing::warn!(error = %err, "listening for live events failed; reconnecting");
-            tokio::time::sleep(Duration::from_millis(500)).await;
+        match tokio::time::timeout(Duration::from_secs(1), listener.recv()).await {
+            Ok(Ok(notification)) if notification.channel() == CONTROL => match serde_json::from_str(notification.payload()) {
+                Ok(stop) => {
+                    let _ = stops.send(stop);
+                }
+                Err(err) => tracing::warn!(error = %err, "an unreadable stop request from another server was ignored"),
+            },
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "listening for live events failed; reconnecting");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Ok(Ok(_)) | Err(_) => {}
         }
     }
 }

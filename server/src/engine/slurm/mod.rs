@@ -95,7 +95,11 @@ impl SlurmExecutor {
                     _ => {}
                 }
             }
-            std::fs::write(dir.join(wrapper::WRAPPER), text)
+            // It holds the job's report token: readable by its owner only.
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(dir.join(wrapper::WRAPPER))?;
+            file.write_all(text.as_bytes())
         })
         .await
         .map_err(|e| ExecutorError::Refused(format!("writing the batch script was interrupted: {e}")))??;
@@ -107,14 +111,19 @@ impl SlurmExecutor {
         self.know(&launch.target);
         let script = launch.dir.join(wrapper::WRAPPER).display().to_string();
         let out = self.sbatch(&target.connection, script).await?;
-        // `--parsable` prints `<id>` or `<id>;<cluster>`.
-        let job_id = out.stdout.trim().split(';').next().unwrap_or_default().to_owned();
+        // `--parsable` prints `<id>` or `<id>;<cluster>`, last (a login node's shell may
+        // print a banner first).
+        let last = out.stdout.trim().lines().last().unwrap_or_default();
+        let job_id = last.split(';').next().unwrap_or_default().trim().to_owned();
         let handle = SlurmHandle { job_id, connection: target.connection.label() };
         let handle_text = handle.to_string();
         if SlurmHandle::parse(&handle_text).is_none() {
             return Err(ExecutorError::Refused(format!("sbatch answered '{}', not a job id", one_line(&out.stdout))));
         }
-        tokio::fs::write(launch.dir.join(wrapper::HANDLE_FILE), &handle_text).await?;
+        // The job exists now: a failure to note its id is logged, never a reason to run it again.
+        if let Err(err) = tokio::fs::write(launch.dir.join(wrapper::HANDLE_FILE), &handle_text).await {
+            tracing::warn!(handle = %handle_text, error = %err, "the Slurm id could not be written in the job's folder");
+        }
         let _ = events.send(JobEvent::Queued { key: launch.key, held: false, queue: None });
         self.tracker.follow(
             handle_text.clone(),

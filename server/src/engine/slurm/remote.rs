@@ -73,6 +73,9 @@ impl Connection {
                 c
             }
         };
+        // Only what the commands need: a local `sbatch` hands its environment to the job
+        // (`--export=ALL`), and the server's holds secrets (SECRET_KEY, DATABASE_URL).
+        command.env_clear().envs(std::env::vars().filter(|(name, _)| passed_on(name)));
         command.stdin(std::process::Stdio::null()).kill_on_drop(true);
         let output = tokio::time::timeout(COMMAND_DEADLINE, command.output())
             .await
@@ -91,6 +94,11 @@ impl Connection {
             Self::Ssh { host, .. } => format!(" on {host}"),
         }
     }
+}
+
+/// The server's variables Slurm's commands (and ssh) see: the basics and Slurm's own.
+fn passed_on(name: &str) -> bool {
+    matches!(name, "PATH" | "HOME" | "USER" | "LOGNAME" | "LANG" | "LC_ALL" | "TZ" | "SSH_AUTH_SOCK") || name.starts_with("SLURM_")
 }
 
 /// Single quotes for a POSIX shell.

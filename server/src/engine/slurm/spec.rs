@@ -104,11 +104,7 @@ fn custom_directives(config: &WorkflowConfig, path: &str) -> Result<Vec<String>,
     let lines: Vec<String> = match config.get(path) {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Sequence(items)) => items.iter().map(|i| i.as_str().map(str::to_owned).ok_or_else(|| invalid(path, "every entry must be text"))).collect::<Result<_, _>>()?,
-        Some(Value::String(text)) => {
-            // Autosubmit writes lists as Python text too: "['#SBATCH --a', '#SBATCH --b']".
-            let text = text.trim().trim_start_matches('[').trim_end_matches(']');
-            text.split(['\n', ',']).map(|l| l.trim().trim_matches(['\'', '"']).trim().to_owned()).filter(|l| !l.is_empty()).collect()
-        }
+        Some(Value::String(text)) => python_list(text),
         Some(_) => return Err(invalid(path, "must be a list of '#SBATCH …' lines")),
     };
     lines
@@ -121,6 +117,30 @@ fn custom_directives(config: &WorkflowConfig, path: &str) -> Result<Vec<String>,
             }
         })
         .collect()
+}
+
+/// Autosubmit writes lists as Python text too: "['#SBATCH --a', '#SBATCH --mail-type=END,FAIL']"
+/// (quoted items; commas inside them stay), else one directive per line.
+fn python_list(text: &str) -> Vec<String> {
+    let text = text.trim();
+    if !text.starts_with('[') {
+        return text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    }
+    let mut items = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut current = String::new();
+    for c in text.chars() {
+        match quote {
+            Some(q) if c == q => {
+                items.push(std::mem::take(&mut current));
+                quote = None;
+            }
+            Some(_) => current.push(c),
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None => {}
+        }
+    }
+    items
 }
 
 /// Commands run here unless the platform names another `HOST` (then over SSH, as `USER`,
@@ -179,6 +199,13 @@ mod tests {
         assert_eq!(target(&c, "X", "S").unwrap_err().path, "PLATFORMS.S.PARTITION");
         assert_eq!(target(&c, "X", "T").unwrap_err().path, "PLATFORMS.T.PROCESSORS");
         assert_eq!(target(&c, "X", "U").unwrap_err().path, "PLATFORMS.U.CUSTOM_DIRECTIVES");
+    }
+
+    #[test]
+    fn custom_directives_as_python_text_keep_commas_inside_items() {
+        let c = config("PLATFORMS:\n  S:\n    TYPE: slurm\n    CUSTOM_DIRECTIVES: \"['#SBATCH --mail-type=END,FAIL', \\\"#SBATCH --hint=nomultithread\\\"]\"\n");
+        let Target::Slurm(t) = target(&c, "X", "S").unwrap() else { panic!() };
+        assert_eq!(t.directives, ["--mail-type=END,FAIL", "--hint=nomultithread"]);
     }
 
     #[test]

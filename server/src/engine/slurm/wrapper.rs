@@ -39,6 +39,8 @@ pub fn wrapper(launch: &JobLaunch, directives: &[String]) -> String {
     let _ = writeln!(s, "#SBATCH --error={}", path("stderr.log"));
     let _ = writeln!(s, "#SBATCH --chdir={}", path("outputs"));
     let _ = writeln!(s, "#SBATCH --open-mode=append");
+    // Hindcast retries (RETRIALS); Slurm requeueing the same job too would run it twice.
+    let _ = writeln!(s, "#SBATCH --no-requeue");
     if let Some(limit) = launch.wallclock {
         let _ = writeln!(s, "#SBATCH --time={}", time_limit(limit));
     }
@@ -61,8 +63,9 @@ pub fn wrapper(launch: &JobLaunch, directives: &[String]) -> String {
 /// Whether a job folder can be named in directives and the wrapper's traps unquoted.
 pub fn usable_folder(dir: &Path) -> Result<(), String> {
     let text = dir.display().to_string();
-    let fine = text.chars().all(|c| c.is_ascii_alphanumeric() || "/-_.+,@=:%".contains(c));
-    fine.then_some(()).ok_or_else(|| format!("the job folder '{text}' has characters #SBATCH lines cannot carry (use a data folder with letters, digits and /-_.+,@=:% only)"))
+    // `%` would be one of Slurm's filename patterns in --output.
+    let fine = text.chars().all(|c| c.is_ascii_alphanumeric() || "/-_.+,@=:".contains(c));
+    fine.then_some(()).ok_or_else(|| format!("the job folder '{text}' has characters #SBATCH lines cannot carry (use a data folder with letters, digits and /-_.+,@=: only)"))
 }
 
 /// The job's variables, as the local executor gives them.
