@@ -14,3 +14,4 @@ CREATE TABLE live_events (
     data TEXT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+CREATE INDEX live_events_created ON live_events (created_at);

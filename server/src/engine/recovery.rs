@@ -26,6 +26,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// How often adopted jobs are looked at (a Slurm job costs one `squeue` per connection).
 const POLL: Duration = Duration::from_secs(1);
+/// How long an ended job's exit code file is waited for.
+const EXIT_CODE_GRACE: Duration = Duration::from_secs(3);
 
 /// How settling an interrupted run ended: stopped while its jobs were adopted, or not.
 pub struct Settled {
@@ -137,6 +139,11 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
     unsettled.extend(found);
     let settled = wait_for_adopted(shared, run.id, &unsettled, control).await;
 
+    // An ended job's exit code may show late on a shared filesystem: a few seconds' grace.
+    let deadline = tokio::time::Instant::now() + EXIT_CODE_GRACE;
+    while unsettled.iter().any(|u| u.handle.is_some() && !exit_code_file(&u.dir).exists()) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     let now = Utc::now();
     let mut jobs = Vec::new();
     let mut records = Vec::new();
@@ -200,6 +207,7 @@ fn progress(number: u32, status: JobStatus, finished_at: Option<DateTime<Utc>>) 
 async fn wait_for_adopted(shared: &Shared, run_id: i64, unsettled: &[Unsettled], control: &mut mpsc::Receiver<Control>) -> Settled {
     let mut settled = Settled { stopped_by: None, waiters: Vec::new() };
     let mut announced = false;
+    let mut killed_at: Option<tokio::time::Instant> = None;
     loop {
         let running = still_running(shared, unsettled).await;
         let live: Vec<&str> = unsettled.iter().zip(running).filter(|(_, r)| *r).filter_map(|(u, _)| u.handle.as_deref()).collect();
@@ -209,6 +217,13 @@ async fn wait_for_adopted(shared: &Shared, run_id: i64, unsettled: &[Unsettled],
         if !announced {
             tracing::info!(run = run_id, jobs = live.len(), "adopting jobs still running");
             announced = true;
+        }
+        // Stopped and still alive a while later (a failed scancel, say): killed again.
+        if settled.stopped_by.is_some() && killed_at.is_some_and(|at| at.elapsed() >= Duration::from_secs(5)) {
+            killed_at = Some(tokio::time::Instant::now());
+            for &handle in &live {
+                let _ = shared.executor.kill(handle).await;
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(POLL) => {}
@@ -222,6 +237,7 @@ async fn wait_for_adopted(shared: &Shared, run_id: i64, unsettled: &[Unsettled],
                     }
                     settled.stopped_by.get_or_insert(by);
                     settled.waiters.push(done);
+                    killed_at = Some(tokio::time::Instant::now());
                 }
                 Control::Stop { done, .. } | Control::Flush { done } => {
                     let _ = done.send(());

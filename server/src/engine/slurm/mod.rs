@@ -158,7 +158,15 @@ impl SlurmExecutor {
     pub async fn kill(&self, handle: &str) -> Result<(), ExecutorError> {
         let parsed = SlurmHandle::parse(handle).ok_or_else(|| ExecutorError::Refused(format!("'{handle}' is not a Slurm handle")))?;
         let connection = self.connection(&parsed.connection).ok_or_else(|| ExecutorError::Refused(format!("'{handle}' names no known connection")))?;
-        scancel(&connection, &parsed.job_id).await.map_err(ExecutorError::Refused)
+        // A job followed here is cancelled again on later polls until Slurm shows it ended.
+        let followed = self.tracker.cancelling(handle);
+        match scancel(&connection, &parsed.job_id).await {
+            Err(err) if followed => {
+                tracing::warn!(%handle, error = %err, "scancel failed; it is tried again on the next polls");
+                Ok(())
+            }
+            other => other.map_err(ExecutorError::Refused),
+        }
     }
 
     /// For each handle, whether Slurm still has the job queued or running (recovery after a

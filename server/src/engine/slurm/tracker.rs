@@ -20,6 +20,9 @@ use tokio::sync::mpsc;
 const GRACE_POLLS: u32 = 3;
 /// Job ids per `squeue` call (its command line stays short).
 const IDS_PER_CALL: usize = 500;
+/// A cancel Slurm has not carried out yet is asked again this often (ssh or the controller
+/// may have failed the first time).
+const CANCEL_AGAIN: Duration = Duration::from_secs(5);
 
 pub struct Tracker {
     jobs: Mutex<HashMap<String, Tracked>>,
@@ -42,11 +45,14 @@ pub struct Tracked {
     unexplained: u32,
     /// Why Hindcast cancelled it, when it did.
     cancelled_for: Option<String>,
+    /// A cancel was asked (a stop, or the wallclock), and when `scancel` last ran for it.
+    cancel_requested: bool,
+    cancel_sent: Option<tokio::time::Instant>,
 }
 
 impl Tracked {
     pub fn new(key: AttemptKey, job_id: String, connection: Arc<Connection>, dir: PathBuf, wallclock: Option<Duration>, events: mpsc::UnboundedSender<JobEvent>) -> Self {
-        Self { key, job_id, connection, dir, wallclock, events, waiting: Some(false), started: None, unexplained: 0, cancelled_for: None }
+        Self { key, job_id, connection, dir, wallclock, events, waiting: Some(false), started: None, unexplained: 0, cancelled_for: None, cancel_requested: false, cancel_sent: None }
     }
 }
 
@@ -136,6 +142,16 @@ fn modified(path: &std::path::Path) -> Option<DateTime<Utc>> {
 impl Tracker {
     pub fn start(poll: Duration) -> Arc<Self> {
         Arc::new(Self { jobs: Mutex::new(HashMap::new()), poll, started: OnceLock::new(), wake: tokio::sync::Notify::new() })
+    }
+
+    /// Notes that the job is being cancelled (its `scancel` ran just now): asked again
+    /// while Slurm still shows it. `false` when the job is not followed here.
+    pub fn cancelling(&self, handle: &str) -> bool {
+        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(job) = jobs.get_mut(handle) else { return false };
+        job.cancel_requested = true;
+        job.cancel_sent = Some(tokio::time::Instant::now());
+        true
     }
 
     pub fn follow(self: &Arc<Self>, handle: String, job: Tracked) {
@@ -255,12 +271,18 @@ impl Tracked {
             }
             _ => {}
         }
-        match (self.started, self.wallclock) {
-            (Some(at), Some(limit)) if self.cancelled_for.is_none() && (now - at).to_std().is_ok_and(|ran| ran > limit) => {
+        if let (Some(at), Some(limit)) = (self.started, self.wallclock) {
+            if self.cancelled_for.is_none() && (now - at).to_std().is_ok_and(|ran| ran > limit) {
                 self.cancelled_for = Some(format!("wallclock of {}s exceeded", limit.as_secs()));
-                Some(self.job_id.clone())
+                self.cancel_requested = true;
             }
-            _ => None,
         }
+        // Cancelled and still shown alive (or never cancelled yet): scancel (again).
+        let due = self.cancel_sent.is_none_or(|sent| sent.elapsed() >= CANCEL_AGAIN);
+        if self.cancel_requested && due && state.is_none_or(|s| !s.is_terminal()) {
+            self.cancel_sent = Some(tokio::time::Instant::now());
+            return Some(self.job_id.clone());
+        }
+        None
     }
 }
