@@ -33,6 +33,18 @@ def sbatch_floor(runs=50):
     print(f"{'sbatch alone, one after the other':<44} {per * 1000:7.1f} ms each  ({1 / per:6.0f} submissions/s)")
 
 
+def sbatch_parallel(n, at_once=4):
+    """n no-op jobs submitted `at_once` at a time by plain sbatch processes, as the executor
+    submits them: what the cluster allows while the jobs already submitted start and end."""
+    with tempfile.TemporaryDirectory() as folder:
+        began = time.perf_counter()
+        subprocess.run(f"seq {n} | xargs -P{at_once} -I{{}} sbatch --parsable --wrap true -o /dev/null >/dev/null",
+                       shell=True, check=True, cwd=folder)
+        seconds = time.perf_counter() - began
+    print(f"{f'sbatch alone, {n} jobs {at_once} at a time':<44} {seconds:7.2f} s      ({n / seconds:6.0f} submissions/s)")
+    time.sleep(5)  # let them drain
+
+
 def experiment(label, members, script, total_jobs):
     expid = call("POST", "/v4/experiments", {"description": label})["name"]
     jobs = f"JOBS:\n  LEAF:\n    RUNNING: member\n    PLATFORM: HPC\n    SCRIPT: '{script}'\n"
@@ -92,5 +104,6 @@ def tracking(k, seconds=10):
 
 
 sbatch_floor()
+sbatch_parallel(fan)
 fan_out(fan)
 tracking(running)
