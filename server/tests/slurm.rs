@@ -201,8 +201,8 @@ async fn after_kill_9_a_running_slurm_job_is_found_by_id_not_resubmitted() {
         .to_owned();
     let (count, release) = (dir.path().join("count.txt"), dir.path().join("release"));
     let jobs = format!(
-        "JOBS:\n  LONG:\n    RUNNING: once\n    PLATFORM: HPC\n    SCRIPT: |\n      echo started >> {c}\n      \
-         while [ ! -e {r} ]; do sleep 0.2; done\n  AFTER:\n    RUNNING: once\n    PLATFORM: HPC\n    DEPENDENCIES: LONG\n    SCRIPT: echo after >> {c}\n",
+        "JOBS:\n  LONG:\n    RUNNING: once\n    PLATFORM: HPC\n    WALLCLOCK: '00:05'\n    SCRIPT: |\n      echo started >> {c}\n      \
+         for i in $(seq 1500); do [ -e {r} ] && break; sleep 0.2; done\n  AFTER:\n    RUNNING: once\n    PLATFORM: HPC\n    DEPENDENCIES: LONG\n    SCRIPT: echo after >> {c}\n",
         c = count.display(),
         r = release.display()
     );
