@@ -74,6 +74,12 @@ const OUTCOMES: &str = r#"JOBS:
     PLATFORM: HPC
     WALLCLOCK: '00:00:03'
     SCRIPT: sleep 120
+  SILENT:
+    RUNNING: once
+    PLATFORM: HPC
+    SCRIPT: |
+      trap - EXIT
+      rm -f "$HINDCAST_JOB_DIR/exit_code"
 "#;
 
 /// Success, failure with a retrial, and a wallclock timeout, each a real batch job: the
@@ -121,6 +127,10 @@ async fn slurm_jobs_complete_fail_retry_and_time_out() {
     let ran = (finished - started).num_milliseconds();
     assert!((3000..15_000).contains(&ran), "cancelled soon after 3 s, not at Slurm's minute: ran {ran} ms");
     assert_eq!(slurm::state(&slurm::job_id(slow[0]["executor_id"].as_str().unwrap())).as_deref(), Some("CANCELLED"));
+
+    // A job that wrote no exit code is judged by Slurm's final state: COMPLETED is exit 0.
+    let silent = attempts_of(&app, &expid, run, "SILENT").await;
+    assert_eq!((silent[0]["status"].as_str(), silent[0]["exit_code"].as_i64()), (Some("COMPLETED"), Some(0)), "{silent:?}");
 }
 
 /// A held job shows HELD, a running one RUNNING; a stop cancels both in Slurm (scancel), the

@@ -84,4 +84,10 @@ pub trait Executor: Send + Sync + 'static {
 
     /// Learns a platform's connection, so handles that name it work after a restart.
     fn know(&self, _target: &Target) {}
+
+    /// The exit code the executor itself knows for an ended job that left no `exit_code`
+    /// file (a batch system's final state); `None` when it knows none.
+    async fn ended_with(&self, _handle: &str) -> Option<i32> {
+        None
+    }
 }

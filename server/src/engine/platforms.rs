@@ -69,4 +69,8 @@ impl Executor for Platforms {
     fn know(&self, target: &Target) {
         self.slurm.know(target);
     }
+
+    async fn ended_with(&self, handle: &str) -> Option<i32> {
+        if SlurmHandle::is_slurm(handle) { self.slurm.ended_with(handle).await } else { None }
+    }
 }

@@ -148,7 +148,12 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
     let mut jobs = Vec::new();
     let mut records = Vec::new();
     for mut u in unsettled {
-        let code = tokio::fs::read_to_string(exit_code_file(&u.dir)).await.ok().and_then(|t| t.trim().parse::<i32>().ok());
+        let mut code = tokio::fs::read_to_string(exit_code_file(&u.dir)).await.ok().and_then(|t| t.trim().parse::<i32>().ok());
+        if code.is_none() && settled.stopped_by.is_none() {
+            if let Some(handle) = &u.handle {
+                code = shared.executor.ended_with(handle).await;
+            }
+        }
         let status = if code == Some(0) { JobStatus::Completed } else { JobStatus::Failed };
         u.record.status = status.as_str().to_owned();
         u.record.exit_code = code;

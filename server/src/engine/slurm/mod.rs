@@ -169,6 +169,14 @@ impl SlurmExecutor {
         }
     }
 
+    /// 0 for a job Slurm shows COMPLETED (its wrapper ended well), as the tracker takes it.
+    pub async fn ended_with(&self, handle: &str) -> Option<i32> {
+        let parsed = SlurmHandle::parse(handle)?;
+        let connection = self.connection(&parsed.connection)?;
+        let states = tracker::squeue(&connection, std::slice::from_ref(&parsed.job_id)).await.ok()?;
+        (states.get(&parsed.job_id)?.state == "COMPLETED").then_some(0)
+    }
+
     /// For each handle, whether Slurm still has the job queued or running (recovery after a
     /// restart). A job whose state cannot be read counts as running: it is asked again.
     pub async fn still_running(&self, jobs: &[(String, &Path)]) -> Vec<bool> {
