@@ -165,6 +165,24 @@ fn flag(env: &impl Fn(&str) -> Option<String>, name: &'static str, from_file: Op
     }
 }
 
+/// A number of `unit` within `range`: from the environment, else the file, else `default`.
+fn ranged(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    unit: &str,
+    range: std::ops::RangeInclusive<u64>,
+    from_file: Option<u64>,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    match env(name) {
+        Some(text) => text.parse::<u64>().ok().filter(|n| range.contains(n)).ok_or_else(|| ConfigError::Invalid {
+            name,
+            message: format!("'{text}' is not a number of {unit} from {} to {}", range.start(), range.end()),
+        }),
+        None => Ok(from_file.unwrap_or(default)),
+    }
+}
+
 fn auth_settings(env: &impl Fn(&str) -> Option<String>, layer: AuthFileLayer, site_addr: SocketAddr) -> Result<AuthSettings, ConfigError> {
     let protection = match env("PROTECTION_LEVEL").or(layer.protection_level).map(|t| t.to_ascii_uppercase()).as_deref() {
         None | Some("ALL") => Protection::All,
@@ -294,27 +312,9 @@ impl Settings {
             })?,
             None => layer.hindcast_max_parallel_jobs.unwrap_or(DEFAULT_MAX_PARALLEL_JOBS),
         };
-        let write_interval_ms = match env("HINDCAST_WRITE_INTERVAL_MS") {
-            Some(text) => text.parse::<u64>().ok().filter(|n| (1..=600_000).contains(n)).ok_or_else(|| ConfigError::Invalid {
-                name: "HINDCAST_WRITE_INTERVAL_MS",
-                message: format!("'{text}' is not a number of milliseconds from 1 to 600000"),
-            })?,
-            None => layer.hindcast_write_interval_ms.unwrap_or(DEFAULT_WRITE_INTERVAL_MS),
-        };
-        let slurm_poll_ms = match env("HINDCAST_SLURM_POLL_MS") {
-            Some(text) => text.parse::<u64>().ok().filter(|n| (100..=600_000).contains(n)).ok_or_else(|| ConfigError::Invalid {
-                name: "HINDCAST_SLURM_POLL_MS",
-                message: format!("'{text}' is not a number of milliseconds from 100 to 600000"),
-            })?,
-            None => layer.hindcast_slurm_poll_ms.unwrap_or(DEFAULT_SLURM_POLL_MS),
-        };
-        let run_lease_seconds = match env("HINDCAST_RUN_LEASE_SECONDS") {
-            Some(text) => text.parse::<u64>().ok().filter(|n| (3..=3600).contains(n)).ok_or_else(|| ConfigError::Invalid {
-                name: "HINDCAST_RUN_LEASE_SECONDS",
-                message: format!("'{text}' is not a number of seconds from 3 to 3600"),
-            })?,
-            None => layer.hindcast_run_lease_seconds.unwrap_or(DEFAULT_RUN_LEASE_SECONDS),
-        };
+        let write_interval_ms = ranged(&env, "HINDCAST_WRITE_INTERVAL_MS", "milliseconds", 1..=600_000, layer.hindcast_write_interval_ms, DEFAULT_WRITE_INTERVAL_MS)?;
+        let slurm_poll_ms = ranged(&env, "HINDCAST_SLURM_POLL_MS", "milliseconds", 100..=600_000, layer.hindcast_slurm_poll_ms, DEFAULT_SLURM_POLL_MS)?;
+        let run_lease_seconds = ranged(&env, "HINDCAST_RUN_LEASE_SECONDS", "seconds", 3..=3600, layer.hindcast_run_lease_seconds, DEFAULT_RUN_LEASE_SECONDS)?;
         let auth = auth_settings(
             &env,
             AuthFileLayer {
@@ -451,6 +451,12 @@ mod tests {
     fn bad_values_name_the_variable() {
         let err = Settings::load_from(None, env_of(&[("LEPTOS_SITE_ADDR", "nowhere")])).unwrap_err();
         assert!(err.to_string().starts_with("LEPTOS_SITE_ADDR"));
+        for (name, bad) in [("HINDCAST_SLURM_POLL_MS", "50"), ("HINDCAST_RUN_LEASE_SECONDS", "1"), ("HINDCAST_WRITE_INTERVAL_MS", "x")] {
+            let err = Settings::load_from(None, env_of(&[(name, bad)])).unwrap_err();
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
+        let s = Settings::load_from(None, env_of(&[("HINDCAST_SLURM_POLL_MS", "250"), ("HINDCAST_RUN_LEASE_SECONDS", "5")])).unwrap();
+        assert_eq!((s.slurm_poll.as_millis(), s.run_lease.as_secs()), (250, 5));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "database_ulr = \"x\"").unwrap();
