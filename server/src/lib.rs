@@ -13,6 +13,7 @@ pub mod embed;
 pub mod engine;
 pub mod framing;
 pub mod startup;
+pub mod storage;
 pub mod telemetry;
 pub mod user_cli;
 pub mod web_security;

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod postgres;
+pub mod s3;
 pub mod slurm;
 pub mod sshd;
 
