@@ -57,9 +57,40 @@ pub struct Settings {
     /// with several servers on one PostgreSQL, the runs of a server silent for longer are
     /// taken over by another.
     pub run_lease: std::time::Duration,
+    /// Where ended attempts' and runs' files are copied for every server to read
+    /// (`HINDCAST_ARTIFACTS_URL`, `s3://bucket/prefix`); none by default.
+    pub artifacts: Option<ArtifactSettings>,
     /// Who must log in, and the keys of sessions and tokens.
     pub auth: AuthSettings,
 }
+
+/// An S3-compatible object store: its address and the `AWS_*` variables that reach it
+/// (credentials, region, endpoint), kept out of debug output.
+#[derive(Clone)]
+pub struct ArtifactSettings {
+    pub url: String,
+    pub aws: Vec<(String, SecretString)>,
+}
+
+impl std::fmt::Debug for ArtifactSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.aws.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("ArtifactSettings").field("url", &self.url).field("aws", &names).finish()
+    }
+}
+
+/// The `AWS_*` variables an object store reads (as the AWS tools name them).
+const AWS_VARIABLES: [&str; 9] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ALLOW_HTTP",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+    "AWS_SKIP_SIGNATURE",
+];
 
 /// `PROTECTION_LEVEL`: what needs a login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +152,7 @@ struct FileLayer {
     hindcast_write_interval_ms: Option<u64>,
     hindcast_slurm_poll_ms: Option<u64>,
     hindcast_run_lease_seconds: Option<u64>,
+    hindcast_artifacts_url: Option<String>,
     protection_level: Option<String>,
     secret_key: Option<String>,
     hindcast_dev: Option<bool>,
@@ -315,6 +347,17 @@ impl Settings {
         let write_interval_ms = ranged(&env, "HINDCAST_WRITE_INTERVAL_MS", "milliseconds", 1..=600_000, layer.hindcast_write_interval_ms, DEFAULT_WRITE_INTERVAL_MS)?;
         let slurm_poll_ms = ranged(&env, "HINDCAST_SLURM_POLL_MS", "milliseconds", 100..=600_000, layer.hindcast_slurm_poll_ms, DEFAULT_SLURM_POLL_MS)?;
         let run_lease_seconds = ranged(&env, "HINDCAST_RUN_LEASE_SECONDS", "seconds", 3..=3600, layer.hindcast_run_lease_seconds, DEFAULT_RUN_LEASE_SECONDS)?;
+        let artifacts = match env("HINDCAST_ARTIFACTS_URL").or(layer.hindcast_artifacts_url).filter(|u| !u.is_empty()) {
+            None => None,
+            Some(url) => {
+                let aws: Vec<(String, SecretString)> =
+                    AWS_VARIABLES.iter().filter_map(|name| env(name).map(|v| ((*name).to_owned(), SecretString::from(v)))).collect();
+                // Checked now, so a wrong address stops the server before it binds.
+                let exposed = aws.iter().map(|(k, v)| (k.clone(), v.expose_secret().to_owned()));
+                crate::storage::ObjectStorage::open(&url, exposed).map_err(|message| ConfigError::Invalid { name: "HINDCAST_ARTIFACTS_URL", message })?;
+                Some(ArtifactSettings { url, aws })
+            }
+        };
         let auth = auth_settings(
             &env,
             AuthFileLayer {
@@ -363,6 +406,7 @@ impl Settings {
             write_interval: std::time::Duration::from_millis(write_interval_ms),
             slurm_poll: std::time::Duration::from_millis(slurm_poll_ms),
             run_lease: std::time::Duration::from_secs(run_lease_seconds),
+            artifacts,
             auth,
         })
     }
@@ -443,8 +487,11 @@ mod tests {
 
     #[test]
     fn secrets_do_not_appear_in_debug_output() {
-        let s = Settings::load_from(None, env_of(&[("DATABASE_URL", "postgres://u:hunter2@db/h")])).unwrap();
+        let vars = [("DATABASE_URL", "postgres://u:hunter2@db/h"), ("HINDCAST_ARTIFACTS_URL", "s3://b/p"), ("AWS_ACCESS_KEY_ID", "k"), ("AWS_SECRET_ACCESS_KEY", "hunter3")];
+        let s = Settings::load_from(None, env_of(&vars)).unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
+        assert!(!format!("{s:?}").contains("hunter3"));
+        assert!(format!("{s:?}").contains("AWS_SECRET_ACCESS_KEY"));
     }
 
     #[test]
@@ -457,6 +504,8 @@ mod tests {
         }
         let s = Settings::load_from(None, env_of(&[("HINDCAST_SLURM_POLL_MS", "250"), ("HINDCAST_RUN_LEASE_SECONDS", "5")])).unwrap();
         assert_eq!((s.slurm_poll.as_millis(), s.run_lease.as_secs()), (250, 5));
+        let err = Settings::load_from(None, env_of(&[("HINDCAST_ARTIFACTS_URL", "minio://b")])).unwrap_err();
+        assert!(err.to_string().starts_with("HINDCAST_ARTIFACTS_URL: 'minio://b' is not an s3://"), "{err}");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "database_ulr = \"x\"").unwrap();

@@ -52,6 +52,8 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("opening the shared event log: {0}")]
     Events(sqlx::Error),
+    #[error("HINDCAST_ARTIFACTS_URL: {0}")]
+    Artifacts(String),
 }
 
 pub struct Application {
@@ -82,6 +84,10 @@ impl Application {
             }
             app::store::Database::Sqlite(_) => (Arc::new(crate::engine::events::EventHub::default()), None),
         };
+        let archive = match &settings.artifacts {
+            Some(artifacts) => Some(open_artifact_store(artifacts).await.map_err(StartupError::Artifacts)?),
+            None => None,
+        };
         let engine = Engine::new(
             store.clone(),
             Arc::new(Platforms::new(LocalExecutor::new().map_err(StartupError::Executor)?, SlurmExecutor::new(settings.slurm_poll))),
@@ -95,6 +101,7 @@ impl Application {
                 events,
                 peers,
                 single_server: matches!(store.database(), app::store::Database::Sqlite(_)),
+                archive: archive.clone(),
             },
         );
         let context = AppContext {
@@ -125,7 +132,8 @@ impl Application {
         }
         let jwt = crate::auth::jwt::JwtKeys::new(settings.auth.secret_key.as_ref()).map_err(StartupError::Randomness)?;
         let embed = crate::auth::embed_links::EmbedKeys::new(settings.auth.secret_key.as_ref()).map_err(StartupError::Randomness)?;
-        let router = router(&settings, context, hub, sessions, Arc::new(jwt), Arc::new(embed));
+        let files = api::JobFiles::new(settings.data_dir.clone(), archive);
+        let router = router(&settings, context, hub, files, sessions, Arc::new(jwt), Arc::new(embed));
         Ok(Self { listener, router, store })
     }
 
@@ -205,10 +213,21 @@ fn session_layer(settings: &Settings, sessions: Sessions, store: SharedStore) ->
     axum_login::AuthManagerLayerBuilder::new(Accounts::new(store), layer).build()
 }
 
+/// The object store named by `HINDCAST_ARTIFACTS_URL`, once it answered.
+async fn open_artifact_store(settings: &crate::config::ArtifactSettings) -> Result<crate::storage::SharedArtifacts, String> {
+    use secrecy::ExposeSecret;
+    let vars = settings.aws.iter().map(|(k, v)| (k.clone(), v.expose_secret().to_owned()));
+    let store = crate::storage::ObjectStorage::open(&settings.url, vars)?;
+    store.check().await?;
+    tracing::info!(store = %settings.url, "ended attempts' files are copied to the object store");
+    Ok(Arc::new(store))
+}
+
 fn router(
     settings: &Settings,
     context: AppContext,
     hub: Arc<crate::engine::events::EventHub>,
+    files: api::JobFiles,
     sessions: Sessions,
     jwt: Arc<crate::auth::jwt::JwtKeys>,
     embed: Arc<crate::auth::embed_links::EmbedKeys>,
@@ -274,7 +293,7 @@ fn router(
         .merge(login_routes)
         .merge(account_routes)
         .route("/healthz", get(healthz))
-        .nest("/v4", api::router(context.clone(), api::JobFiles(settings.data_dir.clone()), hub))
+        .nest("/v4", api::router(context.clone(), files, hub))
         .route("/api/{*server_fn}", get(server_fn_handler).post(server_fn_handler))
         .leptos_routes_with_context(
             &state,

@@ -179,6 +179,10 @@ pub struct AttemptView {
     pub queue: Option<String>,
     #[serde(default)]
     pub nodes: Option<String>,
+    /// When the attempt's files were copied to the artifact store (object storage); absent
+    /// while they are read from the data folder.
+    #[serde(default)]
+    pub archived_at: Option<String>,
 }
 
 /// What a running job reports about itself (`PUT …/jobs/{name}/report`, with the job's

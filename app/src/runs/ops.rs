@@ -365,5 +365,6 @@ fn to_attempt_view(a: AttemptRecord) -> AttemptView {
         executor_id: a.external_id,
         queue: a.queue_name,
         nodes: a.node_list,
+        archived_at: a.archived_at.map(|t| t.to_rfc3339()),
     }
 }

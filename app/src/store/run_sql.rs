@@ -100,7 +100,7 @@ pub const UPSERT_ATTEMPT: &str = "INSERT INTO job_attempts (run_id, job_name, at
      queue_name = excluded.queue_name, node_list = excluded.node_list";
 
 const ATTEMPT_COLUMNS: &str = "run_id, job_name, attempt, experiment_id, status, exit_code, reason, external_id, \
-     submitted_at, started_at, finished_at, token_hash, progress, status_message, metrics, reported_at, queue_name, node_list";
+     submitted_at, started_at, finished_at, token_hash, progress, status_message, metrics, reported_at, queue_name, node_list, archived_at";
 
 pub fn running_attempt_by_token() -> String {
     format!(
@@ -122,3 +122,12 @@ pub fn attempts_of_job() -> String {
 pub fn attempts_of_run() -> String {
     format!("SELECT {ATTEMPT_COLUMNS} FROM job_attempts WHERE run_id = $1 ORDER BY submitted_at, job_name, attempt")
 }
+
+/// Ended attempts whose files were not copied to the artifact store, after a key, in key order.
+pub const ATTEMPTS_TO_ARCHIVE: &str = "SELECT e.expid, a.run_id, a.job_name, a.attempt FROM job_attempts a \
+     JOIN experiments e ON e.id = a.experiment_id \
+     WHERE a.finished_at IS NOT NULL AND a.archived_at IS NULL AND (a.run_id, a.job_name, a.attempt) > ($1, $2, $3) \
+     ORDER BY a.run_id, a.job_name, a.attempt LIMIT $4";
+
+pub const MARK_ARCHIVED: &str =
+    "UPDATE job_attempts SET archived_at = $4 WHERE run_id = $1 AND job_name = $2 AND attempt = $3 AND finished_at IS NOT NULL";

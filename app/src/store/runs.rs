@@ -75,6 +75,18 @@ pub struct AttemptRecord {
     /// Where a batch system ran it: the partition and the node list.
     pub queue_name: Option<String>,
     pub node_list: Option<String>,
+    /// When the attempt's files were copied to the artifact store (read only: `mark_archived`
+    /// writes it).
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+/// An ended attempt, named as the artifact store's keys name it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, sqlx::FromRow)]
+pub struct ArchivedAttempt {
+    pub expid: String,
+    pub run_id: i64,
+    pub job_name: String,
+    pub attempt: i32,
 }
 
 /// The most metric names one attempt's reports may name in all.
@@ -159,4 +171,11 @@ pub trait RunStore: Send + Sync + 'static {
 
     /// The attempts of one run, in the order they were submitted.
     async fn run_attempts(&self, run_id: i64) -> Result<Vec<AttemptRecord>, StoreError>;
+
+    /// Up to `limit` ended attempts whose files are not in the artifact store yet, those after
+    /// `after` (by run, job, attempt), in that order.
+    async fn attempts_to_archive(&self, after: Option<&ArchivedAttempt>, limit: i64) -> Result<Vec<ArchivedAttempt>, StoreError>;
+
+    /// Records that these ended attempts' files are in the artifact store.
+    async fn mark_archived(&self, attempts: &[ArchivedAttempt]) -> Result<(), StoreError>;
 }

@@ -290,6 +290,37 @@ macro_rules! impl_run_store {
             async fn run_attempts(&self, run_id: i64) -> Result<Vec<$crate::store::AttemptRecord>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(&$crate::store::run_sql::attempts_of_run()).bind(run_id).fetch_all(self.pool()).await?)
             }
+
+            async fn attempts_to_archive(
+                &self,
+                after: Option<&$crate::store::ArchivedAttempt>,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::ArchivedAttempt>, $crate::store::StoreError> {
+                let (run_id, job_name, attempt) = after.map_or((0, "", 0), |a| (a.run_id, a.job_name.as_str(), a.attempt));
+                Ok(sqlx::query_as($crate::store::run_sql::ATTEMPTS_TO_ARCHIVE)
+                    .bind(run_id)
+                    .bind(job_name)
+                    .bind(attempt)
+                    .bind(limit)
+                    .fetch_all(self.pool())
+                    .await?)
+            }
+
+            async fn mark_archived(&self, attempts: &[$crate::store::ArchivedAttempt]) -> Result<(), $crate::store::StoreError> {
+                let now = chrono::Utc::now();
+                let mut tx = self.begin_write().await?;
+                for a in attempts {
+                    sqlx::query($crate::store::run_sql::MARK_ARCHIVED)
+                        .bind(a.run_id)
+                        .bind(&a.job_name)
+                        .bind(a.attempt)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
         }
     };
 }

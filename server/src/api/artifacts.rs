@@ -1,14 +1,14 @@
 //! A job's logs, outputs or temp files, or a whole run's logs, as a zip streamed while it is
 //! written; and one output file by its path inside the attempt's `outputs/`. Folders come
-//! from what the store knows (a job of the graph, its recorded attempts); a requested path
-//! that is not plain or goes through a link answers 404.
+//! from what the database knows (a job of the graph, its recorded attempts), read from the
+//! artifact store that holds each attempt; a requested path that is not plain or goes through
+//! a link answers 404.
 
 use super::error::{ApiError, ErrorBody};
 use super::experiments::parse_path_expid;
-use super::logs::{download, JobFiles};
+use super::job_files::{download, storage_failed, JobFiles, Stored};
 use super::runs::parse_run_path;
-use crate::engine::artifacts::{file_within, files_under, write_zip, ZipItem};
-use crate::engine::paths;
+use crate::storage::zip::{write_zip, ZipItem};
 use app::context::AppContext;
 use app::error::HindcastError;
 use app::runs::{ops, AttemptView};
@@ -88,12 +88,12 @@ async fn job_zip(
     let attempts = chosen_attempts(ops::job_attempts(ctx.store.as_ref(), &expid, &name).await?, &filter, &name)?;
     let mut items = Vec::new();
     for a in &attempts {
-        let dir = paths::attempt_dir(&files.0, expid.as_str(), &name, a.run_id, a.attempt);
+        let dir = files.attempt(expid.as_str(), a)?;
         let prefix = format!("{name}/run{}-attempt{}", a.run_id, a.attempt);
         match folder {
-            JobFolder::Logs => items.extend(plain_files(&dir, &prefix, &["script.sh", "stdout.log", "stderr.log"]).await),
-            JobFolder::Outputs => items.extend(listed(files_under(&dir.join("outputs"), &format!("{prefix}/outputs")).await)?),
-            JobFolder::Temps => items.extend(listed(files_under(&dir.join("tmp"), &format!("{prefix}/tmp")).await)?),
+            JobFolder::Logs => items.extend(named_files(&dir, &prefix, &["script.sh", "stdout.log", "stderr.log"]).await?),
+            JobFolder::Outputs => items.extend(files_under(&dir, "outputs", &prefix).await?),
+            JobFolder::Temps => items.extend(files_under(&dir, "tmp", &prefix).await?),
         }
     }
     let kind = match folder {
@@ -114,15 +114,16 @@ pub async fn run_logs(
     Path((expid, run_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (expid, run_id) = parse_run_path(&expid, &run_id)?;
+    let run = ops::get_run(ctx.store.as_ref(), &expid, run_id).await?;
     let attempts = ops::run_attempts(ctx.store.as_ref(), &expid, run_id).await?;
-    let run_log = paths::run_log(&files.0, expid.as_str(), run_id);
-    let mut items = plain_files(run_log.parent().unwrap_or(&files.0), ".", &[&format!("{run_id}.log")]).await;
-    for item in &mut items {
-        item.name = format!("run{run_id}.log");
+    let run_log = files.run_log(expid.as_str(), run_id, run.finished_at.is_some()).await?;
+    let mut items = Vec::new();
+    if run_log.store.size(&run_log.key).await.map_err(storage_failed)?.is_some() {
+        items.push(ZipItem { store: run_log.store, key: run_log.key, name: format!("run{run_id}.log") });
     }
     for a in &attempts {
-        let dir = paths::attempt_dir(&files.0, expid.as_str(), &a.job_name, run_id, a.attempt);
-        items.extend(plain_files(&dir, &format!("{}/attempt{}", a.job_name, a.attempt), &["script.sh", "stdout.log", "stderr.log"]).await);
+        let dir = files.attempt(expid.as_str(), a)?;
+        items.extend(named_files(&dir, &format!("{}/attempt{}", a.job_name, a.attempt), &["script.sh", "stdout.log", "stderr.log"]).await?);
     }
     Ok(zip_response(items, &format!("{expid}-run{run_id}-logs.zip")))
 }
@@ -142,12 +143,15 @@ pub async fn output_file(
     let expid = parse_path_expid(&expid)?;
     let attempts = chosen_attempts(ops::job_attempts(ctx.store.as_ref(), &expid, &name).await?, &filter, &name)?;
     let latest = attempts.last().ok_or_else(|| no_attempt(&name))?;
-    let outputs = paths::attempt_dir(&files.0, expid.as_str(), &name, latest.run_id, latest.attempt).join("outputs");
-    let file = file_within(&outputs, &path)
-        .await
-        .ok_or_else(|| HindcastError::NotFound(format!("Job {name} has no output file '{path}'.")))?;
-    let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    download(&file, &file_name, headers).await
+    let dir = files.attempt(expid.as_str(), latest)?;
+    let missing = || HindcastError::NotFound(format!("Job {name} has no output file '{path}'."));
+    let key = dir.key.child("outputs").and_then(|outputs| outputs.join_relative(&path)).ok_or_else(missing)?;
+    let file = Stored { store: dir.store, key };
+    if file.store.size(&file.key).await.map_err(storage_failed)?.is_none() {
+        return Err(missing().into());
+    }
+    let file_name = path.rsplit('/').next().unwrap_or_default();
+    download(&file, file_name, "application/octet-stream", &headers).await
 }
 
 fn chosen_attempts(all: Vec<AttemptView>, filter: &AttemptFilter, name: &str) -> Result<Vec<AttemptView>, ApiError> {
@@ -165,23 +169,29 @@ fn no_attempt(name: &str) -> HindcastError {
     HindcastError::NotFound(format!("Job {name} has no such attempt; it may never have run."))
 }
 
-fn listed(items: std::io::Result<Vec<ZipItem>>) -> Result<Vec<ZipItem>, ApiError> {
-    items.map_err(|err| {
-        tracing::error!(error = %err, "job files could not be listed");
-        ApiError::from(HindcastError::Internal)
-    })
+/// Every file under the attempt's `sub` folder, as `prefix/sub/relative/path`.
+async fn files_under(dir: &Stored, sub: &str, prefix: &str) -> Result<Vec<ZipItem>, ApiError> {
+    let Some(folder) = dir.child(sub) else { return Ok(Vec::new()) };
+    let files = folder.store.list(&folder.key).await.map_err(storage_failed)?;
+    Ok(files
+        .into_iter()
+        .filter_map(|f| {
+            let key = folder.key.join_relative(&f.relative)?;
+            Some(ZipItem { store: folder.store.clone(), key, name: format!("{prefix}/{sub}/{}", f.relative) })
+        })
+        .collect())
 }
 
-/// The named regular files of `dir` that exist (links skipped), as `prefix/name`.
-async fn plain_files(dir: &std::path::Path, prefix: &str, names: &[&str]) -> Vec<ZipItem> {
+/// The named files of the attempt's folder that exist, as `prefix/name`.
+async fn named_files(dir: &Stored, prefix: &str, names: &[&str]) -> Result<Vec<ZipItem>, ApiError> {
     let mut items = Vec::new();
     for name in names {
-        let source = dir.join(name);
-        if tokio::fs::symlink_metadata(&source).await.is_ok_and(|m| m.is_file()) {
-            items.push(ZipItem { source, name: format!("{prefix}/{name}") });
+        let Some(file) = dir.child(name) else { continue };
+        if file.store.size(&file.key).await.map_err(storage_failed)?.is_some() {
+            items.push(ZipItem { store: file.store, key: file.key, name: format!("{prefix}/{name}") });
         }
     }
-    items
+    Ok(items)
 }
 
 fn zip_response(items: Vec<ZipItem>, file_name: &str) -> Response {

@@ -7,7 +7,8 @@
 use super::error::{ApiError, ErrorBody};
 use super::experiments::parse_path_expid;
 use super::log_follow::{self, FollowedLog, LogSource};
-use super::logs::{job_log_file, JobFiles};
+use super::job_files::JobFiles;
+use super::logs::job_log_file;
 use crate::engine::events::{EventHub, StoredEvent};
 use app::experiment::Expid;
 use app::context::AppContext;
@@ -88,14 +89,14 @@ async fn followed_log(ctx: &AppContext, files: &JobFiles, expid: &Expid, params:
     if let Some(job) = &params.log_job {
         let file = job_log_file(ctx, files, expid, job, params.log_stream.as_deref(), params.log_run_id, params.log_attempt).await?;
         let source = LogSource { job: Some(job.clone()), stream: file.stream, run_id: file.run_id, attempt: Some(file.attempt) };
-        let ended_when = Some(crate::engine::local::exit_code_file(&file.dir));
-        return Ok(Some(FollowedLog { source, path: file.path, ended_when, from: params.log_offset }));
+        let ended_when = file.dir.child(crate::engine::local::EXIT_CODE_FILE);
+        return Ok(Some(FollowedLog { source, file: file.file, ended_when, from: params.log_offset }));
     }
     if let Some(run_id) = params.log_run {
-        app::runs::ops::get_run(ctx.store.as_ref(), expid, run_id).await?;
+        let run = app::runs::ops::get_run(ctx.store.as_ref(), expid, run_id).await?;
         let source = LogSource { job: None, stream: "run", run_id, attempt: None };
-        let path = crate::engine::paths::run_log(&files.0, expid.as_str(), run_id);
-        return Ok(Some(FollowedLog { source, path, ended_when: None, from: params.log_offset }));
+        let file = files.run_log(expid.as_str(), run_id, run.finished_at.is_some()).await?;
+        return Ok(Some(FollowedLog { source, file, ended_when: None, from: params.log_offset }));
     }
     Ok(None)
 }

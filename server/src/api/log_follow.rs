@@ -2,16 +2,15 @@
 //! (`?log_job=…` or `?log_run=…`, from `log_offset`, by default the log's end when it
 //! connects). The file is looked at every 200 ms while nothing new has come: jobs' folders
 //! may sit on shared filesystems (NFS, Lustre) where change notifications from other machines
-//! never arrive. A job's log ends with a `log_end` event once its attempt has ended and every
+//! never arrive, or in the object store once archived. A job's log ends with a `log_end` event once its attempt has ended and every
 //! byte was sent.
 
 use axum::response::sse::Event;
+use super::job_files::Stored;
+use crate::storage::read_all;
 use futures_util::stream::{self, Stream};
 use serde::Serialize;
-use std::io::SeekFrom;
-use std::path::PathBuf;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 const CHECK_EVERY: Duration = Duration::from_millis(200);
 /// The most bytes one event carries; more follow at once in further events.
@@ -32,9 +31,9 @@ pub struct LogSource {
 
 pub struct FollowedLog {
     pub source: LogSource,
-    pub path: PathBuf,
+    pub file: Stored,
     /// Exists once the attempt has ended (a job's `exit_code`); none for a run's log.
-    pub ended_when: Option<PathBuf>,
+    pub ended_when: Option<Stored>,
     /// Where to start; the log's end when absent.
     pub from: Option<u64>,
 }
@@ -77,14 +76,15 @@ fn follow_raw(log: FollowedLog) -> impl Stream<Item = (&'static str, String)> {
         loop {
             // Whether the attempt had ended before the size is read: then nothing comes after.
             let ended = match &state.log.ended_when {
-                Some(marker) => tokio::fs::try_exists(marker).await.unwrap_or(false),
+                Some(marker) => marker.store.size(&marker.key).await.is_ok_and(|s| s.is_some()),
                 None => false,
             };
-            let size = tokio::fs::metadata(&state.log.path).await.map_or(0, |m| m.len());
+            let file = &state.log.file;
+            let size = file.store.size(&file.key).await.ok().flatten().unwrap_or(0);
             let offset = *state.offset.get_or_insert(state.log.from.unwrap_or(size));
             if size > offset {
                 let length = (size - offset).min(MAX_EVENT_BYTES);
-                let (text, used) = read_text(&state.log.path, offset, length, ended && offset + length == size).await;
+                let (text, used) = read_text(file, offset, length, ended && offset + length == size).await;
                 if used > 0 {
                     let next_offset = offset + used;
                     state.offset = Some(next_offset);
@@ -107,16 +107,8 @@ fn follow_raw(log: FollowedLog) -> impl Stream<Item = (&'static str, String)> {
 /// cut by the end of what was read waits for the next read, unless this is the `last` read
 /// of a log that ended; bytes that are not UTF-8 are replaced (and counted), so the log always
 /// moves on.
-async fn read_text(path: &std::path::Path, offset: u64, length: u64, last: bool) -> (String, u64) {
-    let mut bytes = Vec::with_capacity(length as usize);
-    let read = async {
-        let mut file = tokio::fs::File::open(path).await?;
-        file.seek(SeekFrom::Start(offset)).await?;
-        file.take(length).read_to_end(&mut bytes).await
-    };
-    if read.await.is_err() {
-        return (String::new(), 0);
-    }
+async fn read_text(file: &Stored, offset: u64, length: u64, last: bool) -> (String, u64) {
+    let Ok(bytes) = read_all(file.store.as_ref(), &file.key, offset..offset + length).await else { return (String::new(), 0) };
     match std::str::from_utf8(&bytes) {
         Ok(text) => (text.to_owned(), bytes.len() as u64),
         Err(err) if err.valid_up_to() > 0 => {
@@ -142,7 +134,9 @@ mod tests {
         let (path, marker) = (dir.path().join("stdout.log"), dir.path().join("exit_code"));
         std::fs::write(&path, "before\n").unwrap();
         let source = LogSource { job: Some("a000_SIM".into()), stream: "out", run_id: 3, attempt: Some(1) };
-        let events = follow_raw(FollowedLog { source, path: path.clone(), ended_when: Some(marker.clone()), from: None });
+        let store: crate::storage::SharedArtifacts = std::sync::Arc::new(crate::storage::LocalFolder::new(dir.path().to_path_buf()));
+        let stored = |name: &str| Stored { store: store.clone(), key: crate::storage::ArtifactKey::new([name]).unwrap() };
+        let events = follow_raw(FollowedLog { source, file: stored("stdout.log"), ended_when: Some(stored("exit_code")), from: None });
         let writer = tokio::spawn(async move {
             use std::io::Write;
             tokio::time::sleep(Duration::from_millis(50)).await;

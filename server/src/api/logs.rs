@@ -5,7 +5,8 @@
 use super::error::{ApiError, ErrorBody};
 use super::experiments::parse_path_expid;
 use super::runs::parse_run_path;
-use crate::engine::paths;
+use super::job_files::{download, storage_failed, JobFiles, Stored};
+use crate::storage::read_all;
 use app::context::AppContext;
 use app::error::HindcastError;
 use app::runs::ops;
@@ -15,15 +16,9 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
-use std::io::SeekFrom;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// The most bytes one request returns; read further with `offset`.
 pub const MAX_LOG_CHUNK: u64 = 8 * 1024 * 1024;
-
-/// Where the engine keeps job files (handed to the API by the server at start).
-#[derive(Debug, Clone)]
-pub struct JobFiles(pub std::path::PathBuf);
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -86,25 +81,27 @@ pub async fn job_log(
     let expid = parse_path_expid(&expid)?;
     let Query(range) = range?;
     let log = job_log_file(&ctx, &files, &expid, &name, range.stream.as_deref(), range.run_id, range.attempt).await?;
-    let path = log.path;
     if range.download == Some(true) {
-        return download(&path, &format!("{name}.run{}-attempt{}.{}.log", log.run_id, log.attempt, log.stream), headers).await;
+        let file_name = format!("{name}.run{}-attempt{}.{}.log", log.run_id, log.attempt, log.stream);
+        return download(&log.file, &file_name, TEXT, &headers).await;
     }
     if let Some(needle) = range.search.clone() {
-        return search(path, needle, &range).await;
+        return search(&log.file, needle, &range).await;
     }
-    read_range(&path, &range).await
+    read_range(&log.file, &range).await
 }
+
+const TEXT: &str = "text/plain; charset=utf-8";
 
 /// One attempt's stdout or stderr, as the store knows it.
 pub struct JobLogFile {
-    pub path: std::path::PathBuf,
+    pub file: Stored,
     /// `out` or `err`.
     pub stream: &'static str,
     pub run_id: i64,
     pub attempt: i32,
-    /// The attempt's folder.
-    pub dir: std::path::PathBuf,
+    /// The attempt's folder, in the same store.
+    pub dir: Stored,
 }
 
 /// The log of a job's attempt (`run_id` and `attempt`, 1 when only the run is given), or of
@@ -129,8 +126,9 @@ pub async fn job_log_file(
         Some(run) => attempts.iter().find(|a| a.run_id == run && a.attempt == attempt.unwrap_or(1)),
     };
     let chosen = chosen.ok_or_else(|| HindcastError::NotFound(format!("Job {name} has no such attempt; it may never have run.")))?;
-    let dir = paths::attempt_dir(&files.0, expid.as_str(), name, chosen.run_id, chosen.attempt);
-    Ok(JobLogFile { path: dir.join(file), stream, run_id: chosen.run_id, attempt: chosen.attempt, dir })
+    let dir = files.attempt(expid.as_str(), chosen)?;
+    let file = dir.child(file).ok_or(HindcastError::Internal)?;
+    Ok(JobLogFile { file, stream, run_id: chosen.run_id, attempt: chosen.attempt, dir })
 }
 
 /// A run's own log: what the engine did, line by line.
@@ -146,52 +144,50 @@ pub async fn run_log(
 ) -> Result<Response, ApiError> {
     let (expid, run_id) = parse_run_path(&expid, &run_id)?;
     let Query(range) = range?;
-    ops::get_run(ctx.store.as_ref(), &expid, run_id).await?;
-    let path = paths::run_log(&files.0, expid.as_str(), run_id);
+    let run = ops::get_run(ctx.store.as_ref(), &expid, run_id).await?;
+    let file = files.run_log(expid.as_str(), run_id, run.finished_at.is_some()).await?;
     if range.download == Some(true) {
-        return download(&path, &format!("{expid}.run{run_id}.log"), headers).await;
+        return download(&file, &format!("{expid}.run{run_id}.log"), TEXT, &headers).await;
     }
     if let Some(needle) = range.search.clone() {
-        return search(path, needle, &range).await;
+        return search(&file, needle, &range).await;
     }
-    read_range(&path, &range).await
+    read_range(&file, &range).await
 }
 
 /// Lines containing `needle` from `range.offset` on, reading at most `SEARCH_SPAN` bytes.
-async fn search(path: std::path::PathBuf, needle: String, range: &LogRange) -> Result<Response, ApiError> {
+async fn search(file: &Stored, needle: String, range: &LogRange) -> Result<Response, ApiError> {
     if needle.is_empty() || needle.len() > 1000 {
         return Err(HindcastError::invalid("search", "1 to 1,000 characters").into());
     }
     let (from, limit) = (range.offset.unwrap_or(0), range.limit.unwrap_or(MAX_SEARCH_LINES).clamp(1, MAX_SEARCH_LINES));
-    let found = tokio::task::spawn_blocking(move || scan(&path, needle.as_bytes(), from, limit)).await;
-    match found {
-        Ok(Ok(result)) => Ok(axum::Json(result).into_response()),
-        Ok(Err(err)) if err.kind() == std::io::ErrorKind::NotFound => {
-            Ok(axum::Json(LogSearch { matches: Vec::new(), next_offset: None, size: 0 }).into_response())
-        }
-        Ok(Err(err)) => {
-            tracing::error!(error = %err, "a log could not be searched");
+    let Some(size) = file.store.size(&file.key).await.map_err(storage_failed)? else {
+        return Ok(axum::Json(LogSearch { matches: Vec::new(), next_offset: None, size: 0 }).into_response());
+    };
+    match scan(file, size, needle.as_bytes(), from, limit).await {
+        Ok(found) => Ok(axum::Json(found).into_response()),
+        Err(err) => {
+            tracing::error!(file = %file.key, error = %err, "a log could not be searched");
             Err(HindcastError::Internal.into())
         }
-        Err(_) => Err(HindcastError::Internal.into()),
     }
 }
 
-fn scan(path: &std::path::Path, needle: &[u8], from: u64, limit: usize) -> std::io::Result<LogSearch> {
-    use std::io::{BufRead, Seek};
-    let mut file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    file.seek(SeekFrom::Start(from.min(size)))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+async fn scan(file: &Stored, size: u64, needle: &[u8], from: u64, limit: usize) -> std::io::Result<LogSearch> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let start = from.min(size);
+    // Lines are read up to the search span's end, and the line that crosses it whole.
+    let bytes = file.store.read(&file.key, start..size).await.map_err(std::io::Error::other)?;
+    let mut reader = tokio::io::BufReader::with_capacity(1 << 20, tokio_util::io::StreamReader::new(bytes));
     let needle: Vec<u8> = needle.to_ascii_lowercase();
-    let (mut offset, mut matches, mut line) = (from.min(size), Vec::new(), Vec::new());
+    let (mut offset, mut matches, mut line) = (start, Vec::new(), Vec::new());
     while offset < size {
         if matches.len() == limit || offset - from >= SEARCH_SPAN {
             return Ok(LogSearch { matches, next_offset: Some(offset), size });
         }
         line.clear();
         // Lines longer than 1 MiB are searched piece by piece, so memory stays bounded.
-        let read = std::io::Read::take(&mut reader, 1 << 20).read_until(b'\n', &mut line)? as u64;
+        let read = (&mut reader).take(1 << 20).read_until(b'\n', &mut line).await? as u64;
         if read == 0 {
             break;
         }
@@ -205,35 +201,9 @@ fn scan(path: &std::path::Path, needle: &[u8], from: u64, limit: usize) -> std::
     Ok(LogSearch { matches, next_offset: None, size })
 }
 
-/// The whole file, streamed from disk (never read into memory), with `Range` support.
-pub(super) async fn download(path: &std::path::Path, file_name: &str, headers: HeaderMap) -> Result<Response, ApiError> {
-    use tower::ServiceExt;
-    let mut request = axum::http::Request::new(axum::body::Body::empty());
-    if let Some(range) = headers.get(header::RANGE) {
-        request.headers_mut().insert(header::RANGE, range.clone());
-    }
-    let served = tower_http::services::ServeFile::new_with_mime(path, &mime::TEXT_PLAIN_UTF_8)
-        .oneshot(request)
-        .await
-        .map_err(|_| ApiError::from(HindcastError::Internal))?;
-    let mut response = served.map(axum::body::Body::new).into_response();
-    if let Ok(value) = header::HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
-        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
-}
-
-async fn read_range(path: &std::path::Path, range: &LogRange) -> Result<Response, ApiError> {
-    let mut file = match tokio::fs::File::open(path).await {
-        Ok(file) => file,
-        // Not written yet (a job just submitted): an empty log, not an error.
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(text(Vec::new(), 0, 0)),
-        Err(err) => {
-            tracing::error!(path = %path.display(), error = %err, "a log could not be opened");
-            return Err(HindcastError::Internal.into());
-        }
-    };
-    let size = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+async fn read_range(file: &Stored, range: &LogRange) -> Result<Response, ApiError> {
+    // Not written yet (a job just submitted): an empty log, not an error.
+    let Some(size) = file.store.size(&file.key).await.map_err(storage_failed)? else { return Ok(text(Vec::new(), 0, 0)) };
     let (start, length) = match (range.tail, range.offset) {
         (Some(tail), _) => {
             let tail = tail.min(MAX_LOG_CHUNK);
@@ -244,15 +214,9 @@ async fn read_range(path: &std::path::Path, range: &LogRange) -> Result<Response
             (start, range.length.unwrap_or(MAX_LOG_CHUNK).min(MAX_LOG_CHUNK).min(size - start))
         }
     };
-    let mut bytes = vec![0u8; length as usize];
-    let read = async {
-        file.seek(SeekFrom::Start(start)).await?;
-        file.read_exact(&mut bytes).await
-    };
-    if let Err(err) = read.await {
-        tracing::error!(path = %path.display(), error = %err, "a log could not be read");
-        return Err(HindcastError::Internal.into());
-    }
+    let mut bytes = read_all(file.store.as_ref(), &file.key, start..start + length).await.map_err(storage_failed)?;
+    // A log that shrank meanwhile (rewritten) answers what is there.
+    bytes.truncate(length as usize);
     Ok(text(bytes, size, start))
 }
 

@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod experiments;
 mod graph;
+mod job_files;
 mod job_status;
 mod log_follow;
 mod logs;
@@ -20,7 +21,7 @@ mod users;
 mod workflow;
 
 pub use error::{ApiError, ErrorBody};
-pub use logs::JobFiles;
+pub use job_files::JobFiles;
 pub use openapi::ApiDoc;
 
 use app::context::AppContext;

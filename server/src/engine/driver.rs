@@ -11,7 +11,7 @@ use app::runs::ops::{section_scripts, RunOptions};
 use app::runs::plan::plan;
 use app::runs::live::{JobChange, LiveEvent};
 use app::runs::{RunMode, RunStatus};
-use app::store::{AttemptRecord, JobProgress, RunRecord, SharedStore};
+use app::store::{ArchivedAttempt, AttemptRecord, JobProgress, RunRecord, SharedStore};
 use app::workflow::parameters::{resolve_with, ParameterSource};
 use app::workflow::{JobStatus, LoadedGraph, WorkflowConfig};
 use chrono::{DateTime, Utc};
@@ -53,6 +53,8 @@ pub struct Shared {
     /// Hashes of the job tokens whose attempts are not written yet: a report bearing one of
     /// these is worth a flush, any other unknown token is refused at once.
     pub unwritten_tokens: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Copies ended attempts and runs to the artifact store, when there is one.
+    pub archiver: Option<super::archiver::Archiver>,
 }
 
 /// How a run ended.
@@ -694,6 +696,7 @@ impl<'a> Driver<'a> {
             reported_at: None,
             queue_name: None,
             node_list: None,
+            archived_at: None,
         };
         if record.finished_at.is_none() {
             self.live.insert(key, record.clone());
@@ -753,6 +756,14 @@ impl<'a> Driver<'a> {
                 let mut unwritten = self.shared.unwritten_tokens.lock().unwrap_or_else(|e| e.into_inner());
                 for hash in attempts.iter().filter_map(|a| a.token_hash.as_ref()) {
                     unwritten.remove(hash);
+                }
+                drop(unwritten);
+                if let Some(archiver) = &self.shared.archiver {
+                    let ended = attempts.iter().filter(|a| a.finished_at.is_some());
+                    let expid = &self.run.expid;
+                    archiver.attempts_ended(
+                        ended.map(|a| ArchivedAttempt { expid: expid.clone(), run_id: a.run_id, job_name: a.job_name.clone(), attempt: a.attempt }).collect(),
+                    );
                 }
             }
             Err(err) => {

@@ -55,8 +55,11 @@ fn script_file(script: &str) -> String {
     )
 }
 
+/// The file a job's wrapper writes its exit code to, last: its presence means the job ended.
+pub const EXIT_CODE_FILE: &str = "exit_code";
+
 pub fn exit_code_file(dir: &Path) -> std::path::PathBuf {
-    dir.join("exit_code")
+    dir.join(EXIT_CODE_FILE)
 }
 
 #[async_trait]

@@ -1,7 +1,7 @@
 //! The engine: executes the runs the domain queues, one at a time per experiment, on each
 //! job's platform (local processes or Slurm), and resumes what a restart interrupted.
 
-pub mod artifacts;
+pub mod archiver;
 mod driver;
 pub mod events;
 pub mod executor;
@@ -54,6 +54,8 @@ pub struct EngineOptions {
     /// The other servers on the database (PostgreSQL): how to ask them to stop a run, and
     /// their requests to this one.
     pub peers: Option<(shared_events::Peers, mpsc::UnboundedReceiver<shared_events::RemoteStop>)>,
+    /// Where ended attempts' and runs' files are copied (object storage), if anywhere.
+    pub archive: Option<crate::storage::SharedArtifacts>,
 }
 
 struct Inner {
@@ -78,6 +80,7 @@ impl Engine {
     pub fn new(store: SharedStore, executor: Arc<dyn Executor>, options: EngineOptions) -> Self {
         Self(Arc::new(Inner {
             shared: Shared {
+                archiver: options.archive.map(|target| archiver::Archiver::start(store.clone(), options.data_dir.clone(), target)),
                 store,
                 executor,
                 slots: Arc::new(Semaphore::new(options.max_parallel_jobs)),
@@ -387,6 +390,9 @@ impl Inner {
                     self.shared.hub.publish(experiment_id, &LiveEvent::Run { run: app::runs::ops::to_view(ended) });
                 }
             }
+            if let Some(archiver) = &self.shared.archiver {
+                archiver.run_ended(&run.expid, run.id);
+            }
             tracing::info!(expid = %run.expid, run = run.id, status, "run ended");
             for waiter in waiters {
                 let _ = waiter.send(());
@@ -414,6 +420,9 @@ impl Inner {
             };
             if let Err(err) = stored {
                 tracing::error!(run = run.id, error = %err, "an interrupted run could not be queued again or ended");
+            }
+            if let (Some(archiver), Some(_)) = (&self.shared.archiver, &settled.stopped_by) {
+                archiver.run_ended(&run.expid, run.id);
             }
             if let Ok(expid) = app::experiment::Expid::parse(&run.expid) {
                 if let Ok(now) = self.shared.store.run(&expid, run.id).await {

@@ -298,6 +298,7 @@ async fn unrecorded_attempts(data_dir: &Path, run: &RunRecord, graph: &LoadedGra
                         reported_at: None,
                         queue_name: None,
                         node_list: None,
+                        archived_at: None,
                     },
                 });
             }

@@ -5,6 +5,7 @@
 
 pub mod local;
 pub mod s3;
+pub mod zip;
 
 use async_trait::async_trait;
 use bytes::Bytes;

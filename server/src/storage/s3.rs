@@ -108,7 +108,13 @@ impl ArtifactStore for ObjectStorage {
                 None => Err(StorageError::NotFound(file.to_string())),
             };
         }
-        let options = GetOptions { range: Some(GetRange::Bounded(range.clone())), ..Default::default() };
+        // Whole files and tails without a bound: S3 answers an empty object's `bytes=0-` with 416.
+        let asked = match (range.start, range.end) {
+            (0, u64::MAX) => None,
+            (start, u64::MAX) => Some(GetRange::Offset(start)),
+            _ => Some(GetRange::Bounded(range.clone())),
+        };
+        let options = GetOptions { range: asked, ..Default::default() };
         let got = match self.store.get_opts(&self.path_of(file.parts()), options).await {
             Ok(got) => got,
             Err(object_store::Error::NotFound { .. }) => return Err(StorageError::NotFound(file.to_string())),

@@ -1,0 +1,167 @@
+//! Copies ended attempts' files (script, logs, exit code, `outputs/`, `tmp/`) and ended runs'
+//! logs from the data folder to the artifact store (object storage), so any server can serve
+//! them without the data folder. An attempt is marked archived only after every one of its
+//! files was copied; until then readers use the data folder. The data folder keeps its copy:
+//! nothing is lost when the store is down, and the operator decides when to clear scratch.
+//!
+//! Attempts are copied as soon as their end is written; a sweep every few minutes (and at
+//! start) copies those a failure or a restart left behind, on whichever server has their
+//! folder.
+
+use super::paths;
+use crate::storage::{ArtifactKey, ArtifactStore, LocalFolder, SharedArtifacts};
+use app::store::{ArchivedAttempt, SharedStore};
+use futures_util::StreamExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Attempts copied at once (each file by file).
+const ATTEMPTS_AT_ONCE: usize = 4;
+/// The sweep reads this many attempts at a time.
+const SWEEP_PAGE: i64 = 200;
+const SWEEP_EVERY: Duration = Duration::from_secs(300);
+/// Tries of a run log's copy, and the waits between them.
+const RUN_LOG_WAITS: [u64; 4] = [1, 5, 25, 60];
+
+enum Work {
+    Attempts(Vec<ArchivedAttempt>),
+    RunLog { expid: String, run_id: i64 },
+}
+
+/// A handle the engine tells of ended attempts and runs.
+#[derive(Clone)]
+pub struct Archiver {
+    queue: mpsc::UnboundedSender<Work>,
+}
+
+struct Worker {
+    store: SharedStore,
+    local: LocalFolder,
+    target: SharedArtifacts,
+}
+
+impl Archiver {
+    /// Starts copying to `target` (the sweep starts at once).
+    pub fn start(store: SharedStore, data_dir: PathBuf, target: SharedArtifacts) -> Self {
+        let (queue, work) = mpsc::unbounded_channel();
+        let worker = Arc::new(Worker { store, local: LocalFolder::new(data_dir), target });
+        tokio::spawn(worker.clone().take_work(work));
+        tokio::spawn(worker.sweep_forever());
+        Self { queue }
+    }
+
+    pub fn attempts_ended(&self, attempts: Vec<ArchivedAttempt>) {
+        if !attempts.is_empty() {
+            let _ = self.queue.send(Work::Attempts(attempts));
+        }
+    }
+
+    pub fn run_ended(&self, expid: &str, run_id: i64) {
+        let _ = self.queue.send(Work::RunLog { expid: expid.to_owned(), run_id });
+    }
+}
+
+/// Where an attempt's files are, as a key of either store.
+pub fn attempt_key(expid: &str, job: &str, run_id: i64, attempt: i32) -> Option<ArtifactKey> {
+    ArtifactKey::new(["experiments".to_owned(), expid.to_owned(), "jobs".to_owned(), paths::folder_name(job), format!("run{run_id}-attempt{attempt}")])
+}
+
+pub fn run_log_key(expid: &str, run_id: i64) -> Option<ArtifactKey> {
+    ArtifactKey::new(["experiments".to_owned(), expid.to_owned(), "runs".to_owned(), format!("{run_id}.log")])
+}
+
+impl Worker {
+    async fn take_work(self: Arc<Self>, mut work: mpsc::UnboundedReceiver<Work>) {
+        while let Some(next) = work.recv().await {
+            match next {
+                Work::Attempts(attempts) => self.archive(attempts).await,
+                Work::RunLog { expid, run_id } => {
+                    let worker = self.clone();
+                    tokio::spawn(async move { worker.copy_run_log(&expid, run_id).await });
+                }
+            }
+        }
+    }
+
+    async fn sweep_forever(self: Arc<Self>) {
+        loop {
+            let mut after: Option<ArchivedAttempt> = None;
+            loop {
+                let page = match self.store.attempts_to_archive(after.as_ref(), SWEEP_PAGE).await {
+                    Ok(page) => page,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "attempts to archive could not be read; trying later");
+                        break;
+                    }
+                };
+                let Some(last) = page.last().cloned() else { break };
+                self.archive(page).await;
+                after = Some(last);
+            }
+            tokio::time::sleep(SWEEP_EVERY).await;
+        }
+    }
+
+    /// Copies the attempts whose folder is here, then marks those fully copied.
+    async fn archive(&self, attempts: Vec<ArchivedAttempt>) {
+        let copied: Vec<ArchivedAttempt> = futures_util::stream::iter(attempts)
+            .map(|a| async move { self.copy_attempt(&a).await.then_some(a) })
+            .buffer_unordered(ATTEMPTS_AT_ONCE)
+            .filter_map(|a| async move { a })
+            .collect()
+            .await;
+        if copied.is_empty() {
+            return;
+        }
+        if let Err(err) = self.store.mark_archived(&copied).await {
+            // Copied again by the sweep: copies replace, so nothing doubles.
+            tracing::warn!(error = %err, count = copied.len(), "archived attempts could not be marked; the sweep retries");
+        }
+    }
+
+    /// Whether every file of the attempt is in the target store. An attempt whose folder is
+    /// not here (another server's, or lost) is left alone.
+    async fn copy_attempt(&self, a: &ArchivedAttempt) -> bool {
+        let Some(key) = attempt_key(&a.expid, &a.job_name, a.run_id, a.attempt) else { return false };
+        let folder = paths::attempt_dir(self.local.root(), &a.expid, &a.job_name, a.run_id, a.attempt);
+        if !tokio::fs::try_exists(&folder).await.unwrap_or(false) {
+            tracing::debug!(expid = %a.expid, job = %a.job_name, run = a.run_id, attempt = a.attempt, "no folder here to archive");
+            return false;
+        }
+        let files = match self.local.list(&key).await {
+            Ok(files) => files,
+            Err(err) => {
+                tracing::warn!(folder = %folder.display(), error = %err, "an attempt's files could not be listed");
+                return false;
+            }
+        };
+        for file in files {
+            let (Some(target), source) = (key.join_relative(&file.relative), folder.join(&file.relative)) else { continue };
+            if let Err(err) = self.target.put_file(&target, &source).await {
+                tracing::warn!(file = %target, store = %self.target.describe(), error = %err, "an artifact could not be copied; the sweep retries");
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn copy_run_log(&self, expid: &str, run_id: i64) {
+        let Some(key) = run_log_key(expid, run_id) else { return };
+        let source = paths::run_log(self.local.root(), expid, run_id);
+        if !tokio::fs::try_exists(&source).await.unwrap_or(false) {
+            return;
+        }
+        for wait in RUN_LOG_WAITS {
+            match self.target.put_file(&key, &source).await {
+                Ok(()) => return,
+                Err(err) => {
+                    tracing::warn!(file = %key, error = %err, "a run log could not be copied; retrying");
+                    tokio::time::sleep(Duration::from_secs(wait)).await;
+                }
+            }
+        }
+        tracing::error!(file = %key, "a run log was not copied to the artifact store; it is read from the data folder");
+    }
+}
