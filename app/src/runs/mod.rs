@@ -151,6 +151,9 @@ pub struct RunView {
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// When the ended run's log was copied to the artifact store (object storage).
+    #[serde(default)]
+    pub log_archived_at: Option<String>,
 }
 
 /// One execution of one job (autosubmit-api's job history).

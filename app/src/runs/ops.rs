@@ -344,6 +344,7 @@ pub fn to_view(r: RunRecord) -> RunView {
         created_at: r.created_at.to_rfc3339(),
         started_at: r.started_at.map(|t| t.to_rfc3339()),
         finished_at: r.finished_at.map(|t| t.to_rfc3339()),
+        log_archived_at: r.log_archived_at.map(|t| t.to_rfc3339()),
     }
 }
 

@@ -19,7 +19,7 @@ mod workflow_impl;
 
 pub use access::{AccessStore, AuditFilter, AuditRecord, CollaboratorRecord};
 pub use postgres::PostgresStore;
-pub use runs::{ArchivedAttempt, AttemptRecord, JobProgress, JobReport, Lease, NewRun, RunRecord, RunStore, MAX_METRICS};
+pub use runs::{ArchivedAttempt, ArchivedRunLog, AttemptRecord, JobProgress, JobReport, Lease, NewRun, RunRecord, RunStore, MAX_METRICS};
 pub use sqlite::SqliteStore;
 pub use users::{TokenRecord, UserRecord, UserStore};
 pub use workflow::{

@@ -3,7 +3,7 @@
 use super::sql::Dialect;
 
 const RUN_COLUMNS: &str = "r.id, r.experiment_id, e.expid, r.requested_by, r.mode, r.selection, r.force_rerun, \
-     r.options, r.interactive, r.status, r.message, r.planned_jobs, r.not_before, r.repeat_seconds, r.created_at, r.started_at, r.finished_at";
+     r.options, r.interactive, r.status, r.message, r.planned_jobs, r.not_before, r.repeat_seconds, r.created_at, r.started_at, r.finished_at, r.log_archived_at";
 
 pub fn run_by_id() -> String {
     format!("SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.expid = $1 AND r.id = $2")
@@ -131,3 +131,9 @@ pub const ATTEMPTS_TO_ARCHIVE: &str = "SELECT e.expid, a.run_id, a.job_name, a.a
 
 pub const MARK_ARCHIVED: &str =
     "UPDATE job_attempts SET archived_at = $4 WHERE run_id = $1 AND job_name = $2 AND attempt = $3 AND finished_at IS NOT NULL";
+
+/// Ended runs whose log was not copied to the artifact store, after a run id, in id order.
+pub const RUN_LOGS_TO_ARCHIVE: &str = "SELECT e.expid, r.id AS run_id FROM runs r JOIN experiments e ON e.id = r.experiment_id \
+     WHERE r.finished_at IS NOT NULL AND r.log_archived_at IS NULL AND r.id > $1 ORDER BY r.id LIMIT $2";
+
+pub const MARK_RUN_LOG_ARCHIVED: &str = "UPDATE runs SET log_archived_at = $2 WHERE id = $1 AND finished_at IS NOT NULL";

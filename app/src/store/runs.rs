@@ -29,6 +29,8 @@ pub struct RunRecord {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// When the ended run's log was copied to the artifact store.
+    pub log_archived_at: Option<DateTime<Utc>>,
 }
 
 /// A server's hold on the runs it drives: its instance name, and until when (seconds since
@@ -78,6 +80,13 @@ pub struct AttemptRecord {
     /// When the attempt's files were copied to the artifact store (read only: `mark_archived`
     /// writes it).
     pub archived_at: Option<DateTime<Utc>>,
+}
+
+/// An ended run whose log is to be copied to the artifact store.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ArchivedRunLog {
+    pub expid: String,
+    pub run_id: i64,
 }
 
 /// An ended attempt, named as the artifact store's keys name it.
@@ -178,4 +187,10 @@ pub trait RunStore: Send + Sync + 'static {
 
     /// Records that these ended attempts' files are in the artifact store.
     async fn mark_archived(&self, attempts: &[ArchivedAttempt]) -> Result<(), StoreError>;
+
+    /// Up to `limit` ended runs, with ids above `after`, whose log is not in the artifact store.
+    async fn run_logs_to_archive(&self, after: i64, limit: i64) -> Result<Vec<ArchivedRunLog>, StoreError>;
+
+    /// Records that the ended run's log is in the artifact store.
+    async fn mark_run_log_archived(&self, run_id: i64) -> Result<(), StoreError>;
 }

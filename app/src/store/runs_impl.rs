@@ -321,6 +321,15 @@ macro_rules! impl_run_store {
                 tx.commit().await?;
                 Ok(())
             }
+
+            async fn run_logs_to_archive(&self, after: i64, limit: i64) -> Result<Vec<$crate::store::ArchivedRunLog>, $crate::store::StoreError> {
+                Ok(sqlx::query_as($crate::store::run_sql::RUN_LOGS_TO_ARCHIVE).bind(after).bind(limit).fetch_all(self.pool()).await?)
+            }
+
+            async fn mark_run_log_archived(&self, run_id: i64) -> Result<(), $crate::store::StoreError> {
+                sqlx::query($crate::store::run_sql::MARK_RUN_LOG_ARCHIVED).bind(run_id).bind(chrono::Utc::now()).execute(self.pool()).await?;
+                Ok(())
+            }
         }
     };
 }

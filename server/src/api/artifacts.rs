@@ -116,7 +116,7 @@ pub async fn run_logs(
     let (expid, run_id) = parse_run_path(&expid, &run_id)?;
     let run = ops::get_run(ctx.store.as_ref(), &expid, run_id).await?;
     let attempts = ops::run_attempts(ctx.store.as_ref(), &expid, run_id).await?;
-    let run_log = files.run_log(expid.as_str(), run_id, run.finished_at.is_some()).await?;
+    let run_log = files.run_log(expid.as_str(), &run)?;
     let mut items = Vec::new();
     if run_log.store.size(&run_log.key).await.map_err(storage_failed)?.is_some() {
         items.push(ZipItem { store: run_log.store, key: run_log.key, name: format!("run{run_id}.log") });

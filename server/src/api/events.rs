@@ -95,7 +95,7 @@ async fn followed_log(ctx: &AppContext, files: &JobFiles, expid: &Expid, params:
     if let Some(run_id) = params.log_run {
         let run = app::runs::ops::get_run(ctx.store.as_ref(), expid, run_id).await?;
         let source = LogSource { job: None, stream: "run", run_id, attempt: None };
-        let file = files.run_log(expid.as_str(), run_id, run.finished_at.is_some()).await?;
+        let file = files.run_log(expid.as_str(), &run)?;
         return Ok(Some(FollowedLog { source, file, ended_when: None, from: params.log_offset }));
     }
     Ok(None)

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use crate::engine::archiver::{attempt_key, run_log_key};
 use crate::storage::{ArtifactKey, LocalFolder, SharedArtifacts, StorageError};
 use app::error::HindcastError;
-use app::runs::AttemptView;
+use app::runs::{AttemptView, RunView};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -52,15 +52,14 @@ impl JobFiles {
         Ok(Stored { store, key })
     }
 
-    /// A run's own log: from the object store once the run has ended and its log was copied.
-    pub async fn run_log(&self, expid: &str, run_id: i64, ended: bool) -> Result<Stored, ApiError> {
-        let key = run_log_key(expid, run_id).ok_or(HindcastError::Internal)?;
-        if let (Some(archive), true) = (&self.archive, ended) {
-            if archive.size(&key).await.map_err(storage_failed)?.is_some() {
-                return Ok(Stored { store: archive.clone(), key });
-            }
-        }
-        Ok(Stored { store: self.local_store(), key })
+    /// A run's own log, in the store that holds it now.
+    pub fn run_log(&self, expid: &str, run: &RunView) -> Result<Stored, ApiError> {
+        let key = run_log_key(expid, run.id).ok_or(HindcastError::Internal)?;
+        let store = match (&self.archive, &run.log_archived_at) {
+            (Some(archive), Some(_)) => archive.clone(),
+            _ => self.local_store(),
+        };
+        Ok(Stored { store, key })
     }
 }
 

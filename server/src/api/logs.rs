@@ -145,7 +145,7 @@ pub async fn run_log(
     let (expid, run_id) = parse_run_path(&expid, &run_id)?;
     let Query(range) = range?;
     let run = ops::get_run(ctx.store.as_ref(), &expid, run_id).await?;
-    let file = files.run_log(expid.as_str(), run_id, run.finished_at.is_some()).await?;
+    let file = files.run_log(expid.as_str(), &run)?;
     if range.download == Some(true) {
         return download(&file, &format!("{expid}.run{run_id}.log"), TEXT, &headers).await;
     }

@@ -10,7 +10,7 @@
 
 use super::paths;
 use crate::storage::{ArtifactKey, ArtifactStore, LocalFolder, SharedArtifacts};
-use app::store::{ArchivedAttempt, SharedStore};
+use app::store::{ArchivedAttempt, ArchivedRunLog, SharedStore};
 use futures_util::StreamExt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,12 +22,10 @@ const ATTEMPTS_AT_ONCE: usize = 4;
 /// The sweep reads this many attempts at a time.
 const SWEEP_PAGE: i64 = 200;
 const SWEEP_EVERY: Duration = Duration::from_secs(300);
-/// Tries of a run log's copy, and the waits between them.
-const RUN_LOG_WAITS: [u64; 4] = [1, 5, 25, 60];
 
 enum Work {
     Attempts(Vec<ArchivedAttempt>),
-    RunLog { expid: String, run_id: i64 },
+    RunLog(ArchivedRunLog),
 }
 
 /// A handle the engine tells of ended attempts and runs.
@@ -59,7 +57,7 @@ impl Archiver {
     }
 
     pub fn run_ended(&self, expid: &str, run_id: i64) {
-        let _ = self.queue.send(Work::RunLog { expid: expid.to_owned(), run_id });
+        let _ = self.queue.send(Work::RunLog(ArchivedRunLog { expid: expid.to_owned(), run_id }));
     }
 }
 
@@ -77,30 +75,44 @@ impl Worker {
         while let Some(next) = work.recv().await {
             match next {
                 Work::Attempts(attempts) => self.archive(attempts).await,
-                Work::RunLog { expid, run_id } => {
-                    let worker = self.clone();
-                    tokio::spawn(async move { worker.copy_run_log(&expid, run_id).await });
-                }
+                Work::RunLog(run) => self.archive_run_log(&run).await,
             }
         }
     }
 
     async fn sweep_forever(self: Arc<Self>) {
         loop {
-            let mut after: Option<ArchivedAttempt> = None;
-            loop {
-                let page = match self.store.attempts_to_archive(after.as_ref(), SWEEP_PAGE).await {
-                    Ok(page) => page,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "attempts to archive could not be read; trying later");
-                        break;
-                    }
-                };
-                let Some(last) = page.last().cloned() else { break };
-                self.archive(page).await;
-                after = Some(last);
-            }
+            self.sweep_attempts().await;
+            self.sweep_run_logs().await;
             tokio::time::sleep(SWEEP_EVERY).await;
+        }
+    }
+
+    async fn sweep_attempts(&self) {
+        let mut after: Option<ArchivedAttempt> = None;
+        loop {
+            let page = match self.store.attempts_to_archive(after.as_ref(), SWEEP_PAGE).await {
+                Ok(page) => page,
+                Err(err) => return tracing::warn!(error = %err, "attempts to archive could not be read; trying later"),
+            };
+            let Some(last) = page.last().cloned() else { return };
+            self.archive(page).await;
+            after = Some(last);
+        }
+    }
+
+    async fn sweep_run_logs(&self) {
+        let mut after = 0;
+        loop {
+            let page = match self.store.run_logs_to_archive(after, SWEEP_PAGE).await {
+                Ok(page) => page,
+                Err(err) => return tracing::warn!(error = %err, "run logs to archive could not be read; trying later"),
+            };
+            let Some(last) = page.last().map(|r| r.run_id) else { return };
+            for run in &page {
+                self.archive_run_log(run).await;
+            }
+            after = last;
         }
     }
 
@@ -147,21 +159,18 @@ impl Worker {
         true
     }
 
-    async fn copy_run_log(&self, expid: &str, run_id: i64) {
-        let Some(key) = run_log_key(expid, run_id) else { return };
-        let source = paths::run_log(self.local.root(), expid, run_id);
+    /// Copies a run's log if it is here, then marks it copied.
+    async fn archive_run_log(&self, run: &ArchivedRunLog) {
+        let Some(key) = run_log_key(&run.expid, run.run_id) else { return };
+        let source = paths::run_log(self.local.root(), &run.expid, run.run_id);
         if !tokio::fs::try_exists(&source).await.unwrap_or(false) {
             return;
         }
-        for wait in RUN_LOG_WAITS {
-            match self.target.put_file(&key, &source).await {
-                Ok(()) => return,
-                Err(err) => {
-                    tracing::warn!(file = %key, error = %err, "a run log could not be copied; retrying");
-                    tokio::time::sleep(Duration::from_secs(wait)).await;
-                }
-            }
+        if let Err(err) = self.target.put_file(&key, &source).await {
+            return tracing::warn!(file = %key, store = %self.target.describe(), error = %err, "a run log could not be copied; the sweep retries");
         }
-        tracing::error!(file = %key, "a run log was not copied to the artifact store; it is read from the data folder");
+        if let Err(err) = self.store.mark_run_log_archived(run.run_id).await {
+            tracing::warn!(run = run.run_id, error = %err, "an archived run log could not be marked; the sweep retries");
+        }
     }
 }

@@ -174,6 +174,13 @@ pub async fn spawn_second_server(first: &TestApp, extra: &[(&str, &str)]) -> (St
     (base, shutdown)
 }
 
+/// A server on `db_url` whose data folder is `data_dir` (another machine's, when it differs
+/// from the first server's): its base URL, and what stops it when dropped.
+pub async fn spawn_server_on(db_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let (base, _, shutdown) = serve(db_url, data_dir, extra).await;
+    (base, shutdown)
+}
+
 async fn serve(
     url: &str,
     data_dir: &std::path::Path,
