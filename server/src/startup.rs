@@ -151,7 +151,13 @@ impl Application {
         tracing::info!(backend = self.store.backend(), "Hindcast listening on http://{addr}");
         // The peer's address reaches handlers (failed logins are counted per address).
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await?;
+        // Streamed answers (zips, logs) go out in small writes: without Nagle's delay.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %err, "TCP_NODELAY could not be set");
+            }
+        });
+        axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
         tracing::info!("Hindcast stopped");
         Ok(())
     }

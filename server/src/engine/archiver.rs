@@ -17,8 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// Attempts copied at once (each file by file).
-const ATTEMPTS_AT_ONCE: usize = 4;
+/// Attempts copied at once, and files of one attempt at once: object stores answer each
+/// request slowly but take many in parallel.
+const ATTEMPTS_AT_ONCE: usize = 16;
+const FILES_AT_ONCE: usize = 4;
 /// The sweep reads this many attempts at a time.
 const SWEEP_PAGE: i64 = 200;
 const SWEEP_EVERY: Duration = Duration::from_secs(300);
@@ -72,11 +74,17 @@ pub fn run_log_key(expid: &str, run_id: i64) -> Option<ArtifactKey> {
 
 impl Worker {
     async fn take_work(self: Arc<Self>, mut work: mpsc::UnboundedReceiver<Work>) {
-        while let Some(next) = work.recv().await {
-            match next {
-                Work::Attempts(attempts) => self.archive(attempts).await,
-                Work::RunLog(run) => self.archive_run_log(&run).await,
+        let mut taken = Vec::new();
+        // What queued up while the last copies ran goes in one batch, copied in parallel.
+        while work.recv_many(&mut taken, 1024).await > 0 {
+            let mut attempts = Vec::new();
+            for next in taken.drain(..) {
+                match next {
+                    Work::Attempts(more) => attempts.extend(more),
+                    Work::RunLog(run) => self.archive_run_log(&run).await,
+                }
             }
+            self.archive(attempts).await;
         }
     }
 
@@ -149,14 +157,20 @@ impl Worker {
                 return false;
             }
         };
-        for file in files {
-            let (Some(target), source) = (key.join_relative(&file.relative), folder.join(&file.relative)) else { continue };
-            if let Err(err) = self.target.put_file(&target, &source).await {
-                tracing::warn!(file = %target, store = %self.target.describe(), error = %err, "an artifact could not be copied; the sweep retries");
-                return false;
-            }
-        }
-        true
+        let copies = futures_util::stream::iter(files)
+            .filter_map(|file| {
+                let (target, source) = (key.join_relative(&file.relative), folder.join(&file.relative));
+                async move { target.map(|t| (t, source)) }
+            })
+            .map(|(target, source)| async move {
+                let copied = self.target.put_file(&target, &source).await;
+                if let Err(err) = &copied {
+                    tracing::warn!(file = %target, store = %self.target.describe(), error = %err, "an artifact could not be copied; the sweep retries");
+                }
+                copied.is_ok()
+            })
+            .buffer_unordered(FILES_AT_ONCE);
+        copies.fold(true, |all, copied| async move { all && copied }).await
     }
 
     /// Copies a run's log if it is here, then marks it copied.
