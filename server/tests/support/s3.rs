@@ -25,12 +25,15 @@ fn moto_server() -> PathBuf {
     tools.join("moto/bin/moto_server")
 }
 
+// The server outlives nothing here: the reaper kills it once this test process has exited.
+#[allow(clippy::zombie_processes)]
 pub fn server() -> &'static S3Server {
     SERVER.get_or_init(|| {
         let binary = moto_server();
         assert!(binary.exists(), "{} is missing: run scripts/ensure-tools test", binary.display());
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-        let log = std::fs::File::create(std::env::temp_dir().join(format!("hindcast-moto-{port}.log"))).expect("moto log");
+        let log_path = std::env::temp_dir().join(format!("hindcast-moto-{port}.log"));
+        let log = std::fs::File::create(&log_path).expect("moto log");
         let child = Command::new(&binary)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -38,7 +41,7 @@ pub fn server() -> &'static S3Server {
             .stderr(log)
             .spawn()
             .expect("start moto_server");
-        spawn_reaper(child.id());
+        spawn_reaper(child.id(), &log_path);
         let endpoint = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -75,8 +78,12 @@ pub fn env() -> Vec<(String, String)> {
 
 // The reaper must outlive this process, so it is deliberately never waited for.
 #[allow(clippy::zombie_processes)]
-fn spawn_reaper(pid: u32) {
-    let script = format!("while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill {pid} 2>/dev/null", me = std::process::id());
+fn spawn_reaper(pid: u32, log: &std::path::Path) {
+    let script = format!(
+        "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill {pid} 2>/dev/null; rm -f '{log}'",
+        me = std::process::id(),
+        log = log.display()
+    );
     Command::new("setsid")
         .args(["sh", "-c", &script])
         .stdin(Stdio::null())
