@@ -198,6 +198,70 @@ async fn bad_slurm_settings_are_refused_with_the_setting_named() {
 /// folder, adopted instead of submitted again, and the run carries on once it ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_kill_9_a_running_slurm_job_is_found_by_id_not_resubmitted() {
+    killed_while_a_slurm_job_runs(HandleFile::Kept).await;
+}
+
+/// As above, but the server died before it even wrote the job's id in its folder (between
+/// sbatch's answer and that write): the job is found by the marker in its `--comment`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_kill_9_a_slurm_job_whose_id_was_never_kept_is_found_by_its_marker() {
+    killed_while_a_slurm_job_runs(HandleFile::Lost).await;
+}
+
+#[derive(PartialEq)]
+enum HandleFile {
+    Kept,
+    Lost,
+}
+
+/// sbatch made the job but its answer was lost (as after a timeout or a dropped SSH link:
+/// here an `sbatch` on PATH that submits, then fails): the job is found by its marker and
+/// followed, not submitted again, though the section allows a retrial.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_sbatch_answer_was_lost_is_followed_not_submitted_twice() {
+    slurm::cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = String::from_utf8(std::process::Command::new("sh").args(["-c", "command -v sbatch"]).output().unwrap().stdout).unwrap();
+    let fake = format!("#!/bin/sh\n{} \"$@\" >/dev/null 2>&1\necho 'sbatch: error: Socket timed out on send/recv operation' >&2\nexit 1\n", real.trim());
+    std::fs::write(bin.join("sbatch"), fake).unwrap();
+    std::fs::set_permissions(bin.join("sbatch"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let database = format!("sqlite://{}/h.db", dir.path().display());
+    let env = [("PROTECTION_LEVEL", "NONE"), ("HINDCAST_DATA_DIR", "data"), ("PATH", path.as_str())];
+    let (mut server, url) = support::binary::start_server_with(dir.path(), Some(&database), &env);
+    let http = reqwest::Client::new();
+    let expid = http.post(format!("{url}/v4/experiments")).json(&json!({"description": "lost answer"})).send().await.unwrap().json::<Value>().await.unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let count = dir.path().join("count.txt");
+    let jobs = format!("JOBS:\n  ONCE:\n    RUNNING: once\n    PLATFORM: HPC\n    RETRIALS: 1\n    SCRIPT: echo ran >> {}\n", count.display());
+    let files = json!({"files": {"expdef.yml": expdef(""), "jobs.yml": jobs}});
+    assert_eq!(http.put(format!("{url}/v4/experiments/{expid}/config")).json(&files).send().await.unwrap().status(), 200);
+    assert_eq!(http.post(format!("{url}/v4/experiments/{expid}?action=generate")).send().await.unwrap().status(), 200);
+    let run = http.post(format!("{url}/v4/experiments/{expid}/runs")).json(&json!({})).send().await.unwrap().json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let view = loop {
+        let view = http.get(format!("{url}/v4/experiments/{expid}/runs/{run}")).send().await.unwrap().json::<Value>().await.unwrap();
+        if !["queued", "running"].contains(&view["status"].as_str().unwrap()) {
+            break view;
+        }
+        assert!(Instant::now() < deadline, "the run did not end: {view}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let attempts = http.get(format!("{url}/v4/experiments/{expid}/runs/{run}/attempts")).send().await.unwrap().json::<Value>().await.unwrap();
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert_eq!(view["status"], "passed", "{view} {attempts}");
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "ran\n", "the job ran once");
+    let listed = attempts["attempts"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{attempts}");
+    assert!(listed[0]["executor_id"].as_str().is_some_and(|h| h.starts_with("slurm:")), "{attempts}");
+}
+
+async fn killed_while_a_slurm_job_runs(handle_file: HandleFile) {
     slurm::cluster();
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}/h.db", dir.path().display());
@@ -230,6 +294,9 @@ async fn after_kill_9_a_running_slurm_job_is_found_by_id_not_resubmitted() {
     let folder = dir.path().join(format!("data/experiments/{expid}/jobs/{expid}_LONG/run{run}-attempt1"));
     let handle = std::fs::read_to_string(folder.join("slurm_handle")).expect("the Slurm id is kept in the job's folder");
     assert_eq!(slurm::state(&slurm::job_id(&handle)).as_deref(), Some("RUNNING"));
+    if handle_file == HandleFile::Lost {
+        std::fs::remove_file(folder.join("slurm_handle")).unwrap();
+    }
 
     let (mut server, url) = support::binary::start_server_with(dir.path(), Some(&database), &open);
     let attempts = |url: String| {

@@ -90,4 +90,10 @@ pub trait Executor: Send + Sync + 'static {
     async fn ended_with(&self, _handle: &str) -> Option<i32> {
         None
     }
+
+    /// The handle of a job submitted from `dir` whose handle was never written (the server
+    /// died while its submission was under way), when the executor can still find it.
+    async fn find_submitted(&self, _dir: &Path) -> Option<String> {
+        None
+    }
 }

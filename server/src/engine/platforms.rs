@@ -73,4 +73,8 @@ impl Executor for Platforms {
     async fn ended_with(&self, handle: &str) -> Option<i32> {
         if SlurmHandle::is_slurm(handle) { self.slurm.ended_with(handle).await } else { None }
     }
+
+    async fn find_submitted(&self, dir: &Path) -> Option<String> {
+        self.slurm.find_submitted(dir).await
+    }
 }

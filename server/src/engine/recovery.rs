@@ -104,6 +104,10 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
             let slurm = std::fs::read_to_string(u.dir.join(HANDLE_FILE)).ok().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty());
             u.handle = job.map(|j| ProcessHandle::of(j.pid).to_string()).or(slurm);
         }
+        // Submitted, but the server died before the answer was kept: Slurm knows it by marker.
+        if u.handle.is_none() {
+            u.handle = shared.executor.find_submitted(&u.dir).await;
+        }
         // Its reports carry on being accepted.
         if u.record.token_hash.is_none() {
             u.record.token_hash = job.and_then(|j| j.token_hash.clone());

@@ -87,7 +87,9 @@ impl SlurmExecutor {
     pub async fn prepare(&self, launch: &JobLaunch, prepared: Prepared) -> Result<Prepared, ExecutorError> {
         let Target::Slurm(target) = &launch.target else { return Err(ExecutorError::Refused("not a Slurm job".into())) };
         wrapper::usable_folder(&launch.dir).map_err(ExecutorError::Refused)?;
-        let (dir, text) = (launch.dir.clone(), wrapper::wrapper(launch, &target.directives));
+        let marker = new_marker().map_err(|e| ExecutorError::Refused(format!("no random source for the job's marker: {e}")))?;
+        let (dir, text) = (launch.dir.clone(), wrapper::wrapper(launch, &target.directives, &marker));
+        let marker_line = format!("{marker} {}\n", target.connection.label());
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             for stale in [wrapper::STARTED_AT, wrapper::FINISHED_AT, wrapper::HANDLE_FILE] {
                 match std::fs::remove_file(dir.join(stale)) {
@@ -99,7 +101,8 @@ impl SlurmExecutor {
             use std::io::Write;
             use std::os::unix::fs::OpenOptionsExt;
             let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(dir.join(wrapper::WRAPPER))?;
-            file.write_all(text.as_bytes())
+            file.write_all(text.as_bytes())?;
+            std::fs::write(dir.join(wrapper::MARKER_FILE), marker_line)
         })
         .await
         .map_err(|e| ExecutorError::Refused(format!("writing the batch script was interrupted: {e}")))??;
@@ -110,16 +113,28 @@ impl SlurmExecutor {
         let Target::Slurm(target) = &launch.target else { return Err(ExecutorError::Refused("not a Slurm job".into())) };
         self.know(&launch.target);
         let script = launch.dir.join(wrapper::WRAPPER).display().to_string();
-        let out = self.sbatch(&target.connection, script).await?;
-        // `--parsable` prints `<id>` or `<id>;<cluster>`, last (a login node's shell may
-        // print a banner first).
-        let last = out.stdout.trim().lines().last().unwrap_or_default();
-        let job_id = last.split(';').next().unwrap_or_default().trim().to_owned();
+        let job_id = match self.sbatch(&target.connection, script).await {
+            // `--parsable` prints `<id>` or `<id>;<cluster>`, last (a login node's shell may
+            // print a banner first).
+            Ok(out) => {
+                let last = out.stdout.trim().lines().last().unwrap_or_default();
+                let job_id = last.split(';').next().unwrap_or_default().trim().to_owned();
+                if SlurmHandle::parse(&format!("{HANDLE_PREFIX}{job_id}")).is_none() {
+                    return Err(ExecutorError::Refused(format!("sbatch answered '{}', not a job id", one_line(&out.stdout))));
+                }
+                job_id
+            }
+            // No clear answer is no proof that no job was made: Slurm is asked by the marker.
+            Err(err) => match find_by_marker(&target.connection, &launch.dir).await {
+                Some(job_id) => {
+                    tracing::warn!(job_id, error = %err, "sbatch failed, yet Slurm has the job: it is followed, not submitted again");
+                    job_id
+                }
+                None => return Err(err),
+            },
+        };
         let handle = SlurmHandle { job_id, connection: target.connection.label() };
         let handle_text = handle.to_string();
-        if SlurmHandle::parse(&handle_text).is_none() {
-            return Err(ExecutorError::Refused(format!("sbatch answered '{}', not a job id", one_line(&out.stdout))));
-        }
         // The job exists now: a failure to note its id is logged, never a reason to run it again.
         if let Err(err) = tokio::fs::write(launch.dir.join(wrapper::HANDLE_FILE), &handle_text).await {
             tracing::warn!(handle = %handle_text, error = %err, "the Slurm id could not be written in the job's folder");
@@ -167,6 +182,16 @@ impl SlurmExecutor {
             }
             other => other.map_err(ExecutorError::Refused),
         }
+    }
+
+    /// The handle of the job submitted from `dir` when Slurm has it, found by the marker
+    /// written before its `sbatch` (recovery of a submission that left no handle).
+    pub async fn find_submitted(&self, dir: &Path) -> Option<String> {
+        let text = tokio::fs::read_to_string(dir.join(wrapper::MARKER_FILE)).await.ok()?;
+        let label = text.trim_end_matches('\n').split_once(' ').map_or("", |(_, label)| label);
+        let connection = self.connection(label)?;
+        let job_id = find_by_marker(&connection, dir).await?;
+        Some(SlurmHandle { job_id, connection: label.to_owned() }.to_string())
     }
 
     /// 0 for a job Slurm shows COMPLETED (its wrapper ended well), as the tracker takes it.
@@ -238,4 +263,25 @@ mod tests {
             assert_eq!(SlurmHandle::parse(bad), None, "{bad}");
         }
     }
+}
+
+/// A random marker for one attempt's batch job (its `--comment`).
+fn new_marker() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 12];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(format!("hindcast-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+/// The id of this user's job whose comment is the marker in `dir`, queued, running or ended
+/// recently (Slurm keeps ended jobs for `MinJobAge`, 300 s by default).
+async fn find_by_marker(connection: &Connection, dir: &Path) -> Option<String> {
+    let text = tokio::fs::read_to_string(dir.join(wrapper::MARKER_FILE)).await.ok()?;
+    let marker = text.split_whitespace().next()?.to_owned();
+    let args = ["-h", "--me", "--states=all", "-o", "%i|%k"].map(str::to_owned);
+    let out = connection.run("squeue", &args).await.ok().filter(|o| o.success)?;
+    out.stdout.lines().find_map(|line| {
+        let (id, comment) = line.split_once('|')?;
+        (comment.trim() == marker).then(|| id.trim().to_owned())
+    })
 }

@@ -16,6 +16,10 @@ pub const FINISHED_AT: &str = "finished_at";
 /// The job's handle, written once `sbatch` answers: recovery finds the job by its folder
 /// when the server went down before recording it.
 pub const HANDLE_FILE: &str = "slurm_handle";
+/// The attempt's marker (also its job's `--comment`) and the connection it is submitted on,
+/// written before `sbatch` runs: a job whose submission had no clear answer (a timeout, a
+/// dropped SSH link, a crash before `HANDLE_FILE`) is found by its marker, not run twice.
+pub const MARKER_FILE: &str = "slurm_marker";
 
 /// Slurm's `--time`: whole minutes, rounded up (Hindcast also cancels at the exact second).
 pub fn time_limit(wallclock: Duration) -> String {
@@ -28,7 +32,7 @@ fn job_name(expid: &str, job: &str) -> String {
     format!("{expid}_{job}").chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).take(120).collect()
 }
 
-pub fn wrapper(launch: &JobLaunch, directives: &[String]) -> String {
+pub fn wrapper(launch: &JobLaunch, directives: &[String], marker: &str) -> String {
     let expid = launch.env.iter().find(|(k, _)| k == "HINDCAST_EXPID").map_or("", |(_, v)| v.as_str());
     let dir = &launch.dir;
     let path = |name: &str| dir.join(name).display().to_string();
@@ -47,6 +51,8 @@ pub fn wrapper(launch: &JobLaunch, directives: &[String]) -> String {
     for directive in directives {
         let _ = writeln!(s, "#SBATCH {directive}");
     }
+    // Last, so it wins over a --comment among the custom directives: Hindcast needs it.
+    let _ = writeln!(s, "#SBATCH --comment={marker}");
     let _ = writeln!(s, "echo \"$EPOCHREALTIME\" > {}", quote(&path(STARTED_AT)));
     // Slurm's TERM (scancel, time limit) reaches the job's script, which records 143; the
     // wrapper waits for it, then records the end.
@@ -99,6 +105,23 @@ mod tests {
         assert_eq!(time_limit(Duration::from_secs(3)), "0:01:00");
         assert_eq!(time_limit(Duration::from_secs(3600)), "1:00:00");
         assert_eq!(time_limit(Duration::from_secs(3601)), "1:01:00");
+    }
+
+    #[test]
+    fn the_marker_comes_after_the_custom_directives() {
+        let launch = JobLaunch {
+            key: crate::engine::executor::AttemptKey { number: 0, attempt: 1 },
+            job_name: "a000_SIM".into(),
+            dir: "/d/run1-attempt1".into(),
+            script: "true".into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            wallclock: None,
+            target: crate::engine::slurm::spec::Target::Local,
+        };
+        let text = wrapper(&launch, &["--comment=theirs".to_owned()], "hindcast-00ff");
+        let (theirs, ours) = (text.find("--comment=theirs").unwrap(), text.find("#SBATCH --comment=hindcast-00ff\n").unwrap());
+        assert!(theirs < ours, "{text}");
     }
 
     #[test]
