@@ -182,12 +182,14 @@ async fn files_under(dir: &Stored, sub: &str, prefix: &str) -> Result<Vec<ZipIte
         .collect())
 }
 
-/// The named files of the attempt's folder that exist, as `prefix/name`.
+/// The named files of the attempt's folder that exist, as `prefix/name` (asked of the store
+/// all at once: one round trip, not one per file).
 async fn named_files(dir: &Stored, prefix: &str, names: &[&str]) -> Result<Vec<ZipItem>, ApiError> {
+    let files: Vec<Stored> = names.iter().filter_map(|name| dir.child(name)).collect();
+    let sizes = futures_util::future::join_all(files.iter().map(|f| f.store.size(&f.key))).await;
     let mut items = Vec::new();
-    for name in names {
-        let Some(file) = dir.child(name) else { continue };
-        if file.store.size(&file.key).await.map_err(storage_failed)?.is_some() {
+    for ((file, size), name) in files.into_iter().zip(sizes).zip(names) {
+        if size.map_err(storage_failed)?.is_some() {
             items.push(ZipItem { store: file.store, key: file.key, name: format!("{prefix}/{name}") });
         }
     }

@@ -90,13 +90,14 @@ async fn followed_log(ctx: &AppContext, files: &JobFiles, expid: &Expid, params:
         let file = job_log_file(ctx, files, expid, job, params.log_stream.as_deref(), params.log_run_id, params.log_attempt).await?;
         let source = LogSource { job: Some(job.clone()), stream: file.stream, run_id: file.run_id, attempt: Some(file.attempt) };
         let ended_when = file.dir.child(crate::engine::local::EXIT_CODE_FILE);
-        return Ok(Some(FollowedLog { source, file: file.file, ended_when, from: params.log_offset }));
+        return Ok(Some(FollowedLog { source, file: file.file, ended_when, complete: file.archived, from: params.log_offset }));
     }
     if let Some(run_id) = params.log_run {
         let run = app::runs::ops::get_run(ctx.store.as_ref(), expid, run_id).await?;
         let source = LogSource { job: None, stream: "run", run_id, attempt: None };
         let file = files.run_log(expid.as_str(), &run)?;
-        return Ok(Some(FollowedLog { source, file, ended_when: None, from: params.log_offset }));
+        let complete = run.log_archived_at.is_some();
+        return Ok(Some(FollowedLog { source, file, ended_when: None, complete, from: params.log_offset }));
     }
     Ok(None)
 }

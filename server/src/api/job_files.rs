@@ -66,7 +66,7 @@ impl JobFiles {
 /// A store's failure, logged here and told to the client as an internal error (no details).
 pub fn storage_failed(err: StorageError) -> ApiError {
     match err {
-        StorageError::NotFound(what) => HindcastError::NotFound(format!("No file {what}.")).into(),
+        StorageError::NotFound(_) => HindcastError::NotFound("No such file.".to_owned()).into(),
         StorageError::Backend(message) => {
             tracing::error!(error = %message, "the artifact store failed");
             HindcastError::Internal.into()
@@ -125,7 +125,7 @@ fn byte_range(header: &str, size: u64) -> Option<Result<std::ops::Range<u64>, ()
     let range = match (first.is_empty(), last.is_empty()) {
         (true, false) => {
             let n: u64 = last.parse().ok()?;
-            if n == 0 {
+            if n == 0 || size == 0 {
                 return Some(Err(()));
             }
             size.saturating_sub(n)..size
@@ -159,6 +159,8 @@ mod tests {
         assert_eq!(byte_range("bytes=8-100", 10), Some(Ok(8..10)));
         assert_eq!(byte_range("bytes=10-", 10), Some(Err(())));
         assert_eq!(byte_range("bytes=-0", 10), Some(Err(())));
+        assert_eq!(byte_range("bytes=-5", 0), Some(Err(())));
+        assert_eq!(byte_range("bytes=0-", 0), Some(Err(())));
         for whole in ["bytes=0-1,4-5", "items=0-1", "bytes=x-2", "bytes=5-2", "bytes=-"] {
             assert_eq!(byte_range(whole, 10), None, "{whole}");
         }

@@ -34,6 +34,8 @@ pub struct FollowedLog {
     pub file: Stored,
     /// Exists once the attempt has ended (a job's `exit_code`); none for a run's log.
     pub ended_when: Option<Stored>,
+    /// The log can grow no more (it was archived): it ends once every byte was sent.
+    pub complete: bool,
     /// Where to start; the log's end when absent.
     pub from: Option<u64>,
 }
@@ -75,10 +77,11 @@ fn follow_raw(log: FollowedLog) -> impl Stream<Item = (&'static str, String)> {
         }
         loop {
             // Whether the attempt had ended before the size is read: then nothing comes after.
-            let ended = match &state.log.ended_when {
-                Some(marker) => marker.store.size(&marker.key).await.is_ok_and(|s| s.is_some()),
-                None => false,
-            };
+            let ended = state.log.complete
+                || match &state.log.ended_when {
+                    Some(marker) => marker.store.size(&marker.key).await.is_ok_and(|s| s.is_some()),
+                    None => false,
+                };
             let file = &state.log.file;
             let size = file.store.size(&file.key).await.ok().flatten().unwrap_or(0);
             let offset = *state.offset.get_or_insert(state.log.from.unwrap_or(size));
@@ -136,7 +139,7 @@ mod tests {
         let source = LogSource { job: Some("a000_SIM".into()), stream: "out", run_id: 3, attempt: Some(1) };
         let store: crate::storage::SharedArtifacts = std::sync::Arc::new(crate::storage::LocalFolder::new(dir.path().to_path_buf()));
         let stored = |name: &str| Stored { store: store.clone(), key: crate::storage::ArtifactKey::new([name]).unwrap() };
-        let events = follow_raw(FollowedLog { source, file: stored("stdout.log"), ended_when: Some(stored("exit_code")), from: None });
+        let events = follow_raw(FollowedLog { source, file: stored("stdout.log"), ended_when: Some(stored("exit_code")), complete: false, from: None });
         let writer = tokio::spawn(async move {
             use std::io::Write;
             tokio::time::sleep(Duration::from_millis(50)).await;

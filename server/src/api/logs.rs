@@ -102,6 +102,8 @@ pub struct JobLogFile {
     pub attempt: i32,
     /// The attempt's folder, in the same store.
     pub dir: Stored,
+    /// Read from the object store: the attempt ended and its files are final.
+    pub archived: bool,
 }
 
 /// The log of a job's attempt (`run_id` and `attempt`, 1 when only the run is given), or of
@@ -128,7 +130,8 @@ pub async fn job_log_file(
     let chosen = chosen.ok_or_else(|| HindcastError::NotFound(format!("Job {name} has no such attempt; it may never have run.")))?;
     let dir = files.attempt(expid.as_str(), chosen)?;
     let file = dir.child(file).ok_or(HindcastError::Internal)?;
-    Ok(JobLogFile { file, stream, run_id: chosen.run_id, attempt: chosen.attempt, dir })
+    let archived = files.archive.is_some() && chosen.archived_at.is_some();
+    Ok(JobLogFile { file, stream, run_id: chosen.run_id, attempt: chosen.attempt, dir, archived })
 }
 
 /// A run's own log: what the engine did, line by line.

@@ -9,7 +9,8 @@
 //! folder.
 
 use super::paths;
-use crate::storage::{ArtifactKey, ArtifactStore, LocalFolder, SharedArtifacts};
+use crate::storage::local::open_inside;
+use crate::storage::{ArtifactKey, ArtifactStore, LocalFolder, SharedArtifacts, StorageError, StoredFile};
 use app::store::{ArchivedAttempt, ArchivedRunLog, SharedStore};
 use futures_util::StreamExt;
 use std::path::PathBuf;
@@ -21,6 +22,11 @@ use tokio::sync::mpsc;
 /// request slowly but take many in parallel.
 const ATTEMPTS_AT_ONCE: usize = 16;
 const FILES_AT_ONCE: usize = 4;
+/// Uploads at once over all copies (queue and sweep): each holds up to two 8 MiB parts.
+const UPLOADS_AT_ONCE: usize = 16;
+/// How long after an attempt's end its files are copied: a batch system may still flush its
+/// logs and the wrapper write its end time once the job's exit code is there.
+const SETTLE: Duration = Duration::from_secs(5);
 /// The sweep reads this many attempts at a time.
 const SWEEP_PAGE: i64 = 200;
 const SWEEP_EVERY: Duration = Duration::from_secs(300);
@@ -40,13 +46,14 @@ struct Worker {
     store: SharedStore,
     local: LocalFolder,
     target: SharedArtifacts,
+    uploads: tokio::sync::Semaphore,
 }
 
 impl Archiver {
     /// Starts copying to `target` (the sweep starts at once).
     pub fn start(store: SharedStore, data_dir: PathBuf, target: SharedArtifacts) -> Self {
         let (queue, work) = mpsc::unbounded_channel();
-        let worker = Arc::new(Worker { store, local: LocalFolder::new(data_dir), target });
+        let worker = Arc::new(Worker { store, local: LocalFolder::new(data_dir), target, uploads: tokio::sync::Semaphore::new(UPLOADS_AT_ONCE) });
         tokio::spawn(worker.clone().take_work(work));
         tokio::spawn(worker.sweep_forever());
         Self { queue }
@@ -77,6 +84,8 @@ impl Worker {
         let mut taken = Vec::new();
         // What queued up while the last copies ran goes in one batch, copied in parallel.
         while work.recv_many(&mut taken, 1024).await > 0 {
+            // Ends just told settle first; what arrives meanwhile joins the next batch.
+            tokio::time::sleep(SETTLE).await;
             let mut attempts = Vec::new();
             for next in taken.drain(..) {
                 match next {
@@ -157,20 +166,38 @@ impl Worker {
                 return false;
             }
         };
-        let copies = futures_util::stream::iter(files)
-            .filter_map(|file| {
-                let (target, source) = (key.join_relative(&file.relative), folder.join(&file.relative));
-                async move { target.map(|t| (t, source)) }
-            })
-            .map(|(target, source)| async move {
-                let copied = self.target.put_file(&target, &source).await;
+        let key = &key;
+        let copies = futures_util::stream::iter(files.clone())
+            .map(|file| async move {
+                let copied = self.copy_file(key, &file).await;
                 if let Err(err) = &copied {
-                    tracing::warn!(file = %target, store = %self.target.describe(), error = %err, "an artifact could not be copied; the sweep retries");
+                    tracing::warn!(folder = %key, file = %file.relative, store = %self.target.describe(), error = %err, "an artifact could not be copied; the sweep retries");
                 }
                 copied.is_ok()
             })
             .buffer_unordered(FILES_AT_ONCE);
-        copies.fold(true, |all, copied| async move { all && copied }).await
+        if !copies.fold(true, |all, copied| async move { all && copied }).await {
+            return false;
+        }
+        // Still written to (a process the job left behind): copied again by a later sweep.
+        match self.local.list(key).await {
+            Ok(again) if again == files => true,
+            _ => {
+                tracing::info!(folder = %key, "an attempt's files changed while copied; copied again later");
+                false
+            }
+        }
+    }
+
+    async fn copy_file(&self, folder: &ArtifactKey, file: &StoredFile) -> Result<(), StorageError> {
+        let key = folder.join_relative(&file.relative).ok_or_else(|| StorageError::Backend(format!("'{}' makes no key", file.relative)))?;
+        let (root, opened_key) = (self.local.root().to_path_buf(), key.clone());
+        let opened = tokio::task::spawn_blocking(move || open_inside(&root, &opened_key))
+            .await
+            .map_err(StorageError::backend)?
+            .map_err(StorageError::backend)?;
+        let _turn = self.uploads.acquire().await.map_err(StorageError::backend)?;
+        self.target.put_file(&key, tokio::fs::File::from_std(opened)).await
     }
 
     /// Copies a run's log if it is here, then marks it copied.
@@ -180,7 +207,10 @@ impl Worker {
         if !tokio::fs::try_exists(&source).await.unwrap_or(false) {
             return;
         }
-        if let Err(err) = self.target.put_file(&key, &source).await {
+        let size = tokio::fs::metadata(&source).await.map(|m| m.len()).unwrap_or(0);
+        let file = StoredFile { relative: format!("{}.log", run.run_id), size };
+        let Some(folder) = ArtifactKey::new(key.parts()[..key.parts().len() - 1].to_vec()) else { return };
+        if let Err(err) = self.copy_file(&folder, &file).await {
             return tracing::warn!(file = %key, store = %self.target.describe(), error = %err, "a run log could not be copied; the sweep retries");
         }
         if let Err(err) = self.store.mark_run_log_archived(run.run_id).await {

@@ -92,8 +92,9 @@ pub trait Executor: Send + Sync + 'static {
     }
 
     /// The handle of a job submitted from `dir` whose handle was never written (the server
-    /// died while its submission was under way), when the executor can still find it.
-    async fn find_submitted(&self, _dir: &Path) -> Option<String> {
-        None
+    /// died while its submission was under way), when the executor can still find it; `Err`
+    /// when it could not look (the job may exist).
+    async fn find_submitted(&self, _dir: &Path) -> Result<Option<String>, String> {
+        Ok(None)
     }
 }

@@ -74,7 +74,7 @@ impl Executor for Platforms {
         if SlurmHandle::is_slurm(handle) { self.slurm.ended_with(handle).await } else { None }
     }
 
-    async fn find_submitted(&self, dir: &Path) -> Option<String> {
+    async fn find_submitted(&self, dir: &Path) -> Result<Option<String>, String> {
         self.slurm.find_submitted(dir).await
     }
 }

@@ -96,6 +96,8 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
     learn_platforms(shared, &expid, graph).await;
     let mut found = unrecorded_attempts(&shared.data_dir, run, graph, recorded).await;
     let live = running_jobs(&shared.data_dir).await;
+    // Folders whose batch system could not be asked whether it has their job: kept.
+    let mut uncertain = HashSet::new();
     for u in unsettled.iter_mut().chain(found.iter_mut()) {
         // A handle that no longer names a live group is an ended job; without one (the
         // server went down before writing it), the process is looked for by its folder.
@@ -106,7 +108,13 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
         }
         // Submitted, but the server died before the answer was kept: Slurm knows it by marker.
         if u.handle.is_none() {
-            u.handle = shared.executor.find_submitted(&u.dir).await;
+            match shared.executor.find_submitted(&u.dir).await {
+                Ok(handle) => u.handle = handle,
+                Err(err) => {
+                    tracing::warn!(run = run.id, job = %u.record.job_name, error = %err, "whether Slurm has this attempt's job is unknown; its folder is kept");
+                    uncertain.insert(u.dir.clone());
+                }
+            }
         }
         // Its reports carry on being accepted.
         if u.record.token_hash.is_none() {
@@ -119,7 +127,11 @@ pub async fn settle_interrupted(shared: &Shared, run: &RunRecord, control: &mut 
     let running = still_running(shared, &found).await;
     let mut alive = running.into_iter();
     found.retain(|u| {
-        let traces = alive.next().unwrap_or(false) || u.handle.is_some() || exit_code_file(&u.dir).exists() || has_output(&u.dir);
+        let traces = alive.next().unwrap_or(false)
+            || u.handle.is_some()
+            || uncertain.contains(&u.dir)
+            || exit_code_file(&u.dir).exists()
+            || has_output(&u.dir);
         if !traces {
             never_started.push(u.dir.clone());
         }

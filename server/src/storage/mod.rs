@@ -17,7 +17,7 @@ pub use local::LocalFolder;
 pub use s3::ObjectStorage;
 
 /// A file's or folder's place in a store: plain path parts, none empty, `.` or `..`, none
-/// with a `/` — so no key names anything outside its store.
+/// with a `/` or NUL — so no key names anything outside its store.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ArtifactKey(Vec<String>);
 
@@ -25,7 +25,7 @@ impl ArtifactKey {
     /// A key from parts; `None` when a part is not plain.
     pub fn new<S: Into<String>>(parts: impl IntoIterator<Item = S>) -> Option<Self> {
         let parts: Vec<String> = parts.into_iter().map(Into::into).collect();
-        let plain = |p: &String| !p.is_empty() && p != "." && p != ".." && !p.contains(['/', '\\', '\0']);
+        let plain = |p: &String| !p.is_empty() && p != "." && p != ".." && !p.contains(['/', '\0']);
         (!parts.is_empty() && parts.iter().all(plain)).then_some(Self(parts))
     }
 
@@ -95,8 +95,10 @@ pub trait ArtifactStore: Send + Sync + 'static {
     /// The bytes of `range` (cut at the file's end), streamed.
     async fn read(&self, file: &ArtifactKey, range: Range<u64>) -> Result<ByteStream, StorageError>;
 
-    /// Copies a local file in, replacing what the key held; large files go in parts.
-    async fn put_file(&self, file: &ArtifactKey, source: &std::path::Path) -> Result<(), StorageError>;
+    /// Copies an opened local file in, replacing what the key held; large files go in parts.
+    /// (Opened by the caller, which checks it is the regular file it means: see
+    /// `local::open_inside`.)
+    async fn put_file(&self, file: &ArtifactKey, source: tokio::fs::File) -> Result<(), StorageError>;
 }
 
 pub type SharedArtifacts = Arc<dyn ArtifactStore>;

@@ -4,16 +4,20 @@
 
 use super::{ArtifactKey, ArtifactStore, ByteStream, StorageError, StoredFile};
 use async_trait::async_trait;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::TryStreamExt;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::{Path as StorePath, PathPart};
-use object_store::{GetOptions, GetRange, ObjectStore};
+use object_store::ObjectStore;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Parts of an upload in flight at once, and each part's size (S3 wants at least 5 MiB).
+/// Each part of an upload (S3 wants at least 5 MiB), and the parts of one file in flight.
 const UPLOAD_PART_BYTES: usize = 8 * 1024 * 1024;
+const UPLOAD_PARTS_AT_ONCE: usize = 2;
+/// Reads go in ranges of this size, each its own request: a long download (a slow client,
+/// a large output) never outlives one request's timeout.
+const READ_CHUNK_BYTES: u64 = 8 * 1024 * 1024;
 
 pub struct ObjectStorage {
     store: Arc<dyn ObjectStore>,
@@ -40,7 +44,9 @@ impl ObjectStorage {
             return Err(format!("'{url}' has a prefix with . or .."));
         }
         let retry = object_store::RetryConfig { max_retries: 3, retry_timeout: Duration::from_secs(15), ..Default::default() };
-        let mut builder = AmazonS3Builder::new().with_region("us-east-1");
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        let region_given = vars.iter().any(|(k, _)| k == "AWS_REGION" || k == "AWS_DEFAULT_REGION");
+        let mut builder = if region_given { AmazonS3Builder::new() } else { AmazonS3Builder::new().with_region("us-east-1") };
         for (key, value) in vars {
             if key.starts_with("AWS_") {
                 if let Ok(config) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
@@ -101,39 +107,30 @@ impl ArtifactStore for ObjectStorage {
     }
 
     async fn read(&self, file: &ArtifactKey, range: Range<u64>) -> Result<ByteStream, StorageError> {
-        if range.start >= range.end {
-            // S3 refuses an empty range; the file must still exist.
-            return match self.size(file).await? {
-                Some(_) => Ok(Box::pin(futures_util::stream::empty())),
-                None => Err(StorageError::NotFound(file.to_string())),
-            };
-        }
-        // Whole files and tails without a bound: S3 answers an empty object's `bytes=0-` with 416.
-        let asked = match (range.start, range.end) {
-            (0, u64::MAX) => None,
-            (start, u64::MAX) => Some(GetRange::Offset(start)),
-            _ => Some(GetRange::Bounded(range.clone())),
-        };
-        let options = GetOptions { range: asked, ..Default::default() };
-        let got = match self.store.get_opts(&self.path_of(file.parts()), options).await {
-            Ok(got) => got,
-            Err(object_store::Error::NotFound { .. }) => return Err(StorageError::NotFound(file.to_string())),
-            // S3 refuses a range that starts at or past the end: nothing to read, as from a file.
-            Err(err) => match self.size(file).await? {
-                Some(size) if range.start >= size => return Ok(Box::pin(futures_util::stream::empty())),
-                _ => return Err(StorageError::backend(err)),
-            },
-        };
-        Ok(Box::pin(got.into_stream().map(|chunk| chunk.map_err(std::io::Error::other))))
+        let size = self.size(file).await?.ok_or_else(|| StorageError::NotFound(file.to_string()))?;
+        let (start, end) = (range.start.min(size), range.end.min(size));
+        let (store, location) = (self.store.clone(), self.path_of(file.parts()));
+        let chunks = futures_util::stream::try_unfold(start, move |at| {
+            let (store, location) = (store.clone(), location.clone());
+            async move {
+                if at >= end {
+                    return Ok(None);
+                }
+                let next = (at + READ_CHUNK_BYTES).min(end);
+                let bytes = store.get_range(&location, at..next).await.map_err(std::io::Error::other)?;
+                Ok(Some((bytes, next)))
+            }
+        });
+        Ok(Box::pin(chunks))
     }
 
-    async fn put_file(&self, file: &ArtifactKey, source: &std::path::Path) -> Result<(), StorageError> {
+    async fn put_file(&self, file: &ArtifactKey, mut source: tokio::fs::File) -> Result<(), StorageError> {
         use tokio::io::AsyncWriteExt;
-        let mut reader = tokio::fs::File::open(source).await.map_err(StorageError::backend)?;
         let location = self.path_of(file.parts());
         // Small files in one request; large ones in parts, never more than a few in memory.
-        let mut writer = object_store::buffered::BufWriter::with_capacity(self.store.clone(), location, UPLOAD_PART_BYTES);
-        match tokio::io::copy(&mut reader, &mut writer).await {
+        let mut writer = object_store::buffered::BufWriter::with_capacity(self.store.clone(), location, UPLOAD_PART_BYTES)
+            .with_max_concurrency(UPLOAD_PARTS_AT_ONCE);
+        match tokio::io::copy(&mut source, &mut writer).await {
             Ok(_) => writer.shutdown().await.map_err(StorageError::backend),
             Err(err) => {
                 let _ = writer.abort().await;

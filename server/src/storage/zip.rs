@@ -25,7 +25,11 @@ where
 {
     let mut zip = ZipFileWriter::with_tokio(out);
     for item in items {
-        let Ok(mut bytes) = item.store.read(&item.key, 0..u64::MAX).await else { continue };
+        let mut bytes = match item.store.read(&item.key, 0..u64::MAX).await {
+            Ok(bytes) => bytes,
+            Err(super::StorageError::NotFound(_)) => continue,
+            Err(err) => return Err(async_zip::error::ZipError::UpstreamReadError(std::io::Error::other(err))),
+        };
         let entry = ZipEntryBuilder::new(item.name.into(), Compression::Deflate);
         let mut writer = zip.write_entry_stream(entry).await?.compat_write();
         while let Some(chunk) = bytes.next().await {

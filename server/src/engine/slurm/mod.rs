@@ -113,25 +113,22 @@ impl SlurmExecutor {
         let Target::Slurm(target) = &launch.target else { return Err(ExecutorError::Refused("not a Slurm job".into())) };
         self.know(&launch.target);
         let script = launch.dir.join(wrapper::WRAPPER).display().to_string();
-        let job_id = match self.sbatch(&target.connection, script).await {
-            // `--parsable` prints `<id>` or `<id>;<cluster>`, last (a login node's shell may
-            // print a banner first).
-            Ok(out) => {
+        let job_id = match self.sbatch(&target.connection, &launch.dir, script).await? {
+            Submission::Answered(out) => {
+                // `--parsable` prints `<id>` or `<id>;<cluster>`, last (a login node's shell
+                // may print a banner first).
                 let last = out.stdout.trim().lines().last().unwrap_or_default();
                 let job_id = last.split(';').next().unwrap_or_default().trim().to_owned();
-                if SlurmHandle::parse(&format!("{HANDLE_PREFIX}{job_id}")).is_none() {
-                    return Err(ExecutorError::Refused(format!("sbatch answered '{}', not a job id", one_line(&out.stdout))));
-                }
-                job_id
-            }
-            // No clear answer is no proof that no job was made: Slurm is asked by the marker.
-            Err(err) => match find_by_marker(&target.connection, &launch.dir).await {
-                Some(job_id) => {
-                    tracing::warn!(job_id, error = %err, "sbatch failed, yet Slurm has the job: it is followed, not submitted again");
+                if plain_id(&job_id) {
                     job_id
+                } else {
+                    match find_by_marker(&target.connection, &launch.dir).await {
+                        MarkerLookup::Found(job_id) => job_id,
+                        _ => return Err(ExecutorError::Refused(format!("sbatch answered '{}', not a job id", one_line(&out.stdout)))),
+                    }
                 }
-                None => return Err(err),
-            },
+            }
+            Submission::Found(job_id) => job_id,
         };
         let handle = SlurmHandle { job_id, connection: target.connection.label() };
         let handle_text = handle.to_string();
@@ -149,23 +146,43 @@ impl SlurmExecutor {
 
     /// `sbatch --parsable`, a few at a time, tried again while the controller refuses for
     /// load or cannot be reached (a refusal such as an unknown partition is final at once).
-    async fn sbatch(&self, connection: &Connection, script: String) -> Result<remote::Output, ExecutorError> {
+    /// Before any failure counts, Slurm is asked for the attempt's marker: a job that exists
+    /// is followed, never submitted twice.
+    async fn sbatch(&self, connection: &Connection, dir: &Path, script: String) -> Result<Submission, ExecutorError> {
         let _turn = self.submits.acquire().await.map_err(|_| ExecutorError::Refused("the executor is closing".into()))?;
         let mut waits = RESUBMIT_WAITS.into_iter();
         loop {
-            let out = connection.run("sbatch", &["--parsable".into(), script.clone()]).await.map_err(ExecutorError::Refused)?;
-            if out.success {
-                return Ok(out);
+            let (failure, unclear, transient) = match connection.run("sbatch", &["--parsable".into(), script.clone()]).await {
+                Ok(out) if out.success => return Ok(Submission::Answered(out)),
+                Ok(out) => {
+                    let unclear = UNCLEAR_ANSWERS.iter().any(|t| out.stderr.contains(t));
+                    let transient = TRANSIENT_REFUSALS.iter().any(|t| out.stderr.contains(t));
+                    (format!("sbatch refused the job: {}", one_line(&out.stderr)), unclear, transient)
+                }
+                // No answer at all (a timeout, a dropped SSH link): the job may exist.
+                Err(err) => (err, true, false),
+            };
+            // The controller may take a lost request a while to process: asked a few times.
+            let lookups: &[u64] = if unclear { &UNCLEAR_LOOKUP_WAITS } else { &[0] };
+            let mut unknown = false;
+            for &wait in lookups {
+                tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+                match find_by_marker(connection, dir).await {
+                    MarkerLookup::Found(job_id) => {
+                        tracing::warn!(job_id, error = %failure, "sbatch failed, yet Slurm has the job: it is followed, not submitted again");
+                        return Ok(Submission::Found(job_id));
+                    }
+                    MarkerLookup::Absent => unknown = false,
+                    MarkerLookup::Unknown => unknown = true,
+                }
             }
-            // Only answers that say no job was made: after a timeout the job may exist, and a
-            // second submission would run it twice.
-            let transient = ["temporarily unavailable", "Unable to contact slurm controller"].iter().any(|t| out.stderr.contains(t));
             match waits.next() {
-                Some(wait) if transient => {
-                    tracing::warn!(error = %one_line(&out.stderr), "sbatch failed for a busy controller; trying again in {wait}s");
+                Some(wait) if transient && !unknown => {
+                    tracing::warn!(error = %failure, "sbatch failed for a busy controller; trying again in {wait}s");
                     tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
                 }
-                _ => return Err(ExecutorError::Refused(format!("sbatch refused the job: {}", one_line(&out.stderr)))),
+                _ if unknown => return Err(ExecutorError::Refused(format!("{failure} (and Slurm could not be asked whether the job exists)"))),
+                _ => return Err(ExecutorError::Refused(failure)),
             }
         }
     }
@@ -186,12 +203,16 @@ impl SlurmExecutor {
 
     /// The handle of the job submitted from `dir` when Slurm has it, found by the marker
     /// written before its `sbatch` (recovery of a submission that left no handle).
-    pub async fn find_submitted(&self, dir: &Path) -> Option<String> {
-        let text = tokio::fs::read_to_string(dir.join(wrapper::MARKER_FILE)).await.ok()?;
+    /// `Err` when Slurm could not be asked (the job may exist).
+    pub async fn find_submitted(&self, dir: &Path) -> Result<Option<String>, String> {
+        let Ok(text) = tokio::fs::read_to_string(dir.join(wrapper::MARKER_FILE)).await else { return Ok(None) };
         let label = text.trim_end_matches('\n').split_once(' ').map_or("", |(_, label)| label);
-        let connection = self.connection(label)?;
-        let job_id = find_by_marker(&connection, dir).await?;
-        Some(SlurmHandle { job_id, connection: label.to_owned() }.to_string())
+        let connection = self.connection(label).ok_or_else(|| format!("the connection '{label}' is not known"))?;
+        match find_by_marker(&connection, dir).await {
+            MarkerLookup::Found(job_id) => Ok(Some(SlurmHandle { job_id, connection: label.to_owned() }.to_string())),
+            MarkerLookup::Absent => Ok(None),
+            MarkerLookup::Unknown => Err("squeue could not be asked for the job's marker".to_owned()),
+        }
     }
 
     /// 0 for a job Slurm shows COMPLETED (its wrapper ended well), as the tracker takes it.
@@ -273,15 +294,45 @@ fn new_marker() -> std::io::Result<String> {
     Ok(format!("hindcast-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
 }
 
-/// The id of this user's job whose comment is the marker in `dir`, queued, running or ended
-/// recently (Slurm keeps ended jobs for `MinJobAge`, 300 s by default).
-async fn find_by_marker(connection: &Connection, dir: &Path) -> Option<String> {
-    let text = tokio::fs::read_to_string(dir.join(wrapper::MARKER_FILE)).await.ok()?;
-    let marker = text.split_whitespace().next()?.to_owned();
+/// What `sbatch` gave: its answer, or (its answer lost) the job found by marker.
+enum Submission {
+    Answered(remote::Output),
+    Found(String),
+}
+
+enum MarkerLookup {
+    Found(String),
+    /// Slurm has no such job (or the attempt never had a marker).
+    Absent,
+    /// Slurm could not be asked.
+    Unknown,
+}
+
+/// Failures after which the job may exist anyway (the controller got the request).
+const UNCLEAR_ANSWERS: [&str; 3] = ["timed out", "Zero Bytes were transmitted", "Socket"];
+/// Refusals that say no job was made, worth a new submission.
+const TRANSIENT_REFUSALS: [&str; 2] = ["temporarily unavailable", "Unable to contact slurm controller"];
+/// After an unclear failure, the marker is looked up at once, then after these waits.
+const UNCLEAR_LOOKUP_WAITS: [u64; 3] = [0, 3, 10];
+
+/// A plain Slurm job id (not an array's `id_task` or a heterogeneous job's `id+n`).
+fn plain_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_digit())
+}
+
+/// This user's job whose comment is the marker in `dir`, queued, running or ended recently
+/// (Slurm keeps ended jobs for `MinJobAge`, 300 s by default).
+async fn find_by_marker(connection: &Connection, dir: &Path) -> MarkerLookup {
+    let Ok(text) = tokio::fs::read_to_string(dir.join(wrapper::MARKER_FILE)).await else { return MarkerLookup::Absent };
+    let Some(marker) = text.split_whitespace().next().map(str::to_owned) else { return MarkerLookup::Absent };
     let args = ["-h", "--me", "--states=all", "-o", "%i|%k"].map(str::to_owned);
-    let out = connection.run("squeue", &args).await.ok().filter(|o| o.success)?;
-    out.stdout.lines().find_map(|line| {
+    let out = match connection.run("squeue", &args).await {
+        Ok(out) if out.success => out,
+        _ => return MarkerLookup::Unknown,
+    };
+    let found = out.stdout.lines().find_map(|line| {
         let (id, comment) = line.split_once('|')?;
-        (comment.trim() == marker).then(|| id.trim().to_owned())
-    })
+        (comment.trim() == marker && plain_id(id.trim())).then(|| id.trim().to_owned())
+    });
+    found.map_or(MarkerLookup::Absent, MarkerLookup::Found)
 }
