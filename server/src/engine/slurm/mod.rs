@@ -5,12 +5,14 @@
 //! RUNNING apart, and why a job that wrote nothing ended. Job folders must be on a
 //! filesystem the server and the cluster's nodes share, at the same path.
 
+mod marker;
 pub mod remote;
 pub mod spec;
 mod tracker;
 pub mod wrapper;
 
 use super::executor::{ExecutorError, JobEvent, JobLaunch, Prepared};
+use marker::{find_by_marker, new_marker, plain_id, MarkerLookup, TRANSIENT_REFUSALS, UNCLEAR_ANSWERS, UNCLEAR_LOOKUP_WAITS};
 use remote::Connection;
 use spec::Target;
 use std::collections::HashMap;
@@ -271,6 +273,12 @@ fn one_line(text: &str) -> String {
     line.chars().take(300).collect()
 }
 
+/// What `sbatch` gave: its answer, or (its answer lost) the job found by marker.
+enum Submission {
+    Answered(remote::Output),
+    Found(String),
+}
+
 #[cfg(test)]
 mod tests {
     use super::SlurmHandle;
@@ -284,55 +292,4 @@ mod tests {
             assert_eq!(SlurmHandle::parse(bad), None, "{bad}");
         }
     }
-}
-
-/// A random marker for one attempt's batch job (its `--comment`).
-fn new_marker() -> std::io::Result<String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 12];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(format!("hindcast-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
-}
-
-/// What `sbatch` gave: its answer, or (its answer lost) the job found by marker.
-enum Submission {
-    Answered(remote::Output),
-    Found(String),
-}
-
-enum MarkerLookup {
-    Found(String),
-    /// Slurm has no such job (or the attempt never had a marker).
-    Absent,
-    /// Slurm could not be asked.
-    Unknown,
-}
-
-/// Failures after which the job may exist anyway (the controller got the request).
-const UNCLEAR_ANSWERS: [&str; 3] = ["timed out", "Zero Bytes were transmitted", "Socket"];
-/// Refusals that say no job was made, worth a new submission.
-const TRANSIENT_REFUSALS: [&str; 2] = ["temporarily unavailable", "Unable to contact slurm controller"];
-/// After an unclear failure, the marker is looked up at once, then after these waits.
-const UNCLEAR_LOOKUP_WAITS: [u64; 3] = [0, 3, 10];
-
-/// A plain Slurm job id (not an array's `id_task` or a heterogeneous job's `id+n`).
-fn plain_id(id: &str) -> bool {
-    !id.is_empty() && id.chars().all(|c| c.is_ascii_digit())
-}
-
-/// This user's job whose comment is the marker in `dir`, queued, running or ended recently
-/// (Slurm keeps ended jobs for `MinJobAge`, 300 s by default).
-async fn find_by_marker(connection: &Connection, dir: &Path) -> MarkerLookup {
-    let Ok(text) = tokio::fs::read_to_string(dir.join(wrapper::MARKER_FILE)).await else { return MarkerLookup::Absent };
-    let Some(marker) = text.split_whitespace().next().map(str::to_owned) else { return MarkerLookup::Absent };
-    let args = ["-h", "--me", "--states=all", "-o", "%i|%k"].map(str::to_owned);
-    let out = match connection.run("squeue", &args).await {
-        Ok(out) if out.success => out,
-        _ => return MarkerLookup::Unknown,
-    };
-    let found = out.stdout.lines().find_map(|line| {
-        let (id, comment) = line.split_once('|')?;
-        (comment.trim() == marker && plain_id(id.trim())).then(|| id.trim().to_owned())
-    });
-    found.map_or(MarkerLookup::Absent, MarkerLookup::Found)
 }
