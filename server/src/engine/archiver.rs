@@ -15,7 +15,9 @@ use app::store::{ArchivedAttempt, ArchivedRunLog, SharedStore};
 use futures_util::StreamExt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::collections::VecDeque;
 use std::time::Duration;
+use tokio::time::Instant;
 use tokio::sync::mpsc;
 
 /// Attempts copied at once, and files of one attempt at once: object stores answer each
@@ -32,7 +34,8 @@ const SWEEP_PAGE: i64 = 200;
 const SWEEP_EVERY: Duration = Duration::from_secs(300);
 
 enum Work {
-    Attempts(Vec<ArchivedAttempt>),
+    /// Attempts whose end was written at this instant.
+    Attempts(Vec<ArchivedAttempt>, Instant),
     RunLog(ArchivedRunLog),
 }
 
@@ -61,7 +64,7 @@ impl Archiver {
 
     pub fn attempts_ended(&self, attempts: Vec<ArchivedAttempt>) {
         if !attempts.is_empty() {
-            let _ = self.queue.send(Work::Attempts(attempts));
+            let _ = self.queue.send(Work::Attempts(attempts, Instant::now()));
         }
     }
 
@@ -81,19 +84,39 @@ pub fn run_log_key(expid: &str, run_id: i64) -> Option<ArtifactKey> {
 
 impl Worker {
     async fn take_work(self: Arc<Self>, mut work: mpsc::UnboundedReceiver<Work>) {
+        // Ended attempts wait until they have settled, oldest first.
+        let mut waiting: VecDeque<(Instant, Vec<ArchivedAttempt>)> = VecDeque::new();
         let mut taken = Vec::new();
-        // What queued up while the last copies ran goes in one batch, copied in parallel.
-        while work.recv_many(&mut taken, 1024).await > 0 {
-            // Ends just told settle first; what arrives meanwhile joins the next batch.
-            tokio::time::sleep(SETTLE).await;
-            let mut attempts = Vec::new();
+        loop {
+            if waiting.is_empty() {
+                if work.recv_many(&mut taken, 1024).await == 0 {
+                    return;
+                }
+            } else {
+                while let Ok(next) = work.try_recv() {
+                    taken.push(next);
+                }
+            }
             for next in taken.drain(..) {
                 match next {
-                    Work::Attempts(more) => attempts.extend(more),
+                    Work::Attempts(attempts, ended) => waiting.push_back((ended + SETTLE, attempts)),
                     Work::RunLog(run) => self.archive_run_log(&run).await,
                 }
             }
-            self.archive(attempts).await;
+            let now = Instant::now();
+            let mut ready = Vec::new();
+            while waiting.front().is_some_and(|(at, _)| *at <= now) {
+                ready.extend(waiting.pop_front().map(|(_, a)| a).unwrap_or_default());
+            }
+            if ready.is_empty() {
+                if let Some((at, _)) = waiting.front() {
+                    // New work may come meanwhile; it waits its own turn.
+                    tokio::time::sleep_until(*at).await;
+                }
+                continue;
+            }
+            // What settled while the last copies ran goes in one batch, copied in parallel.
+            self.archive(ready).await;
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::{ArtifactKey, ArtifactStore, ByteStream, StorageError, StoredFile};
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::{Path as StorePath, PathPart};
 use object_store::ObjectStore;
@@ -107,21 +107,39 @@ impl ArtifactStore for ObjectStorage {
     }
 
     async fn read(&self, file: &ArtifactKey, range: Range<u64>) -> Result<ByteStream, StorageError> {
-        let size = self.size(file).await?.ok_or_else(|| StorageError::NotFound(file.to_string()))?;
-        let (start, end) = (range.start.min(size), range.end.min(size));
         let (store, location) = (self.store.clone(), self.path_of(file.parts()));
-        let chunks = futures_util::stream::try_unfold(start, move |at| {
+        // A bounded range (a page of a log) costs one request; a whole file asks its size first.
+        let end = if range.end == u64::MAX { self.size(file).await?.ok_or_else(|| StorageError::NotFound(file.to_string()))? } else { range.end };
+        let start = range.start.min(end);
+        // The first range proves the file exists (an empty range still asks, one byte).
+        let first_end = (start + READ_CHUNK_BYTES).min(end).max(start + 1);
+        let first = match store.get_range(&location, start..first_end).await {
+            Ok(bytes) => bytes,
+            Err(object_store::Error::NotFound { .. }) => return Err(StorageError::NotFound(file.to_string())),
+            // S3 refuses a range that starts at or past the end: nothing to read, as from a file.
+            Err(err) => match self.size(file).await? {
+                Some(size) if start >= size => bytes::Bytes::new(),
+                Some(_) => return Err(StorageError::backend(err)),
+                None => return Err(StorageError::NotFound(file.to_string())),
+            },
+        };
+        let first = first.slice(..first.len().min((end - start) as usize));
+        // A short range means the file ends there.
+        let next = if (first.len() as u64) < first_end - start { end } else { first_end };
+        let rest = futures_util::stream::try_unfold(next, move |at| {
             let (store, location) = (store.clone(), location.clone());
             async move {
                 if at >= end {
                     return Ok(None);
                 }
-                let next = (at + READ_CHUNK_BYTES).min(end);
-                let bytes = store.get_range(&location, at..next).await.map_err(std::io::Error::other)?;
+                let upto = (at + READ_CHUNK_BYTES).min(end);
+                let bytes = store.get_range(&location, at..upto).await.map_err(std::io::Error::other)?;
+                // Shorter than asked: the file ends here.
+                let next = if (bytes.len() as u64) < upto - at { end } else { upto };
                 Ok(Some((bytes, next)))
             }
         });
-        Ok(Box::pin(chunks))
+        Ok(Box::pin(futures_util::stream::once(async move { Ok(first) }).chain(rest)))
     }
 
     async fn put_file(&self, file: &ArtifactKey, mut source: tokio::fs::File) -> Result<(), StorageError> {
