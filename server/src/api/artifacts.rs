@@ -118,8 +118,8 @@ pub async fn run_logs(
     let attempts = ops::run_attempts(ctx.store.as_ref(), &expid, run_id).await?;
     let run_log = files.run_log(expid.as_str(), &run)?;
     let mut items = Vec::new();
-    if run_log.store.size(&run_log.key).await.map_err(storage_failed)?.is_some() {
-        items.push(ZipItem { store: run_log.store, key: run_log.key, name: format!("run{run_id}.log") });
+    if let Some(size) = run_log.store.size(&run_log.key).await.map_err(storage_failed)? {
+        items.push(ZipItem { store: run_log.store, key: run_log.key, name: format!("run{run_id}.log"), size });
     }
     for a in &attempts {
         let dir = files.attempt(expid.as_str(), a)?;
@@ -177,7 +177,7 @@ async fn files_under(dir: &Stored, sub: &str, prefix: &str) -> Result<Vec<ZipIte
         .into_iter()
         .filter_map(|f| {
             let key = folder.key.join_relative(&f.relative)?;
-            Some(ZipItem { store: folder.store.clone(), key, name: format!("{prefix}/{sub}/{}", f.relative) })
+            Some(ZipItem { store: folder.store.clone(), key, name: format!("{prefix}/{sub}/{}", f.relative), size: f.size })
         })
         .collect())
 }
@@ -189,8 +189,8 @@ async fn named_files(dir: &Stored, prefix: &str, names: &[&str]) -> Result<Vec<Z
     let sizes = futures_util::future::join_all(files.iter().map(|f| f.store.size(&f.key))).await;
     let mut items = Vec::new();
     for ((file, size), name) in files.into_iter().zip(sizes).zip(names) {
-        if size.map_err(storage_failed)?.is_some() {
-            items.push(ZipItem { store: file.store, key: file.key, name: format!("{prefix}/{name}") });
+        if let Some(size) = size.map_err(storage_failed)? {
+            items.push(ZipItem { store: file.store, key: file.key, name: format!("{prefix}/{name}"), size });
         }
     }
     Ok(items)

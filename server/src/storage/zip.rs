@@ -14,6 +14,8 @@ pub struct ZipItem {
     pub store: SharedArtifacts,
     pub key: ArtifactKey,
     pub name: String,
+    /// Its size when listed: the zip holds the file as it was then (one request per file).
+    pub size: u64,
 }
 
 /// Streams a zip of `items` into `out` while it is written. Files that vanished meanwhile are
@@ -25,7 +27,7 @@ where
 {
     let mut zip = ZipFileWriter::with_tokio(out);
     for item in items {
-        let mut bytes = match item.store.read(&item.key, 0..u64::MAX).await {
+        let mut bytes = match item.store.read(&item.key, 0..item.size).await {
             Ok(bytes) => bytes,
             Err(super::StorageError::NotFound(_)) => continue,
             Err(err) => return Err(async_zip::error::ZipError::UpstreamReadError(std::io::Error::other(err))),
