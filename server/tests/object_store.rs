@@ -68,18 +68,6 @@ async fn wait_for_archive(base: &str, expid: &str, run: i64) {
     }
 }
 
-fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
-    (0..archive.len())
-        .map(|i| {
-            let mut file = archive.by_index(i).unwrap();
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut file, &mut text).unwrap();
-            (file.name().to_owned(), text)
-        })
-        .collect()
-}
-
 async fn a_server_without_the_data_folder_serves_archived_attempts(backend: Backend) {
     let bucket = support::s3::fresh_bucket().await;
     let vars = store_vars(&bucket);
@@ -132,7 +120,7 @@ async fn a_server_without_the_data_folder_serves_archived_attempts(backend: Back
         async move {
             let res = get(path.clone()).await;
             assert_eq!(res.status(), 200, "{path}");
-            unzip(&res.bytes().await.unwrap())
+            support::unzip(&res.bytes().await.unwrap())
         }
     };
     let prefix = format!("{job}/{attempt}");

@@ -435,18 +435,6 @@ async fn scheduled_runs_wait_for_their_time_go_after_interactive_ones_and_repeat
 }
 
 /// The names and contents of a zip's files.
-fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
-    (0..archive.len())
-        .map(|i| {
-            let mut file = archive.by_index(i).unwrap();
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut file, &mut text).unwrap();
-            (file.name().to_owned(), text)
-        })
-        .collect()
-}
-
 async fn job_files_download_as_zips_and_paths_never_escape(backend: Backend) {
     let app = spawn_app(backend).await;
     let jobs = "JOBS:\n  MAKE:\n    RUNNING: once\n    SCRIPT: |\n      mkdir -p sub\n      echo data > sub/result.txt\n      \
@@ -461,7 +449,7 @@ async fn job_files_download_as_zips_and_paths_never_escape(backend: Backend) {
             let res = app.client.get(app.url(&path)).send().await.unwrap();
             assert_eq!(res.status(), 200, "{path}");
             assert_eq!(res.headers()["content-type"], "application/zip");
-            unzip(&res.bytes().await.unwrap())
+            support::unzip(&res.bytes().await.unwrap())
         }
     };
     let base = format!("/v4/experiments/{expid}/jobs/{job}");

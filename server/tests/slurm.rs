@@ -44,6 +44,19 @@ async fn wait_for_end(app: &TestApp, expid: &str, run: i64, within: Duration) ->
     }
 }
 
+/// Polls a run on the server at `url` until it has ended (at most 90 s).
+async fn run_end_on(http: &reqwest::Client, url: &str, expid: &str, run: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let view = http.get(format!("{url}/v4/experiments/{expid}/runs/{run}")).send().await.unwrap().json::<Value>().await.unwrap();
+        if !["queued", "running"].contains(&view["status"].as_str().unwrap()) {
+            return view;
+        }
+        assert!(Instant::now() < deadline, "the run did not end: {view}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn attempts_of(app: &TestApp, expid: &str, run: i64, job: &str) -> Vec<Value> {
     let all = app.get_json(&format!("/v4/experiments/{expid}/runs/{run}/attempts"), 200).await;
     let name = format!("{expid}_{job}");
@@ -242,15 +255,7 @@ async fn a_job_whose_sbatch_answer_was_lost_is_followed_not_submitted_twice() {
     assert_eq!(http.put(format!("{url}/v4/experiments/{expid}/config")).json(&files).send().await.unwrap().status(), 200);
     assert_eq!(http.post(format!("{url}/v4/experiments/{expid}?action=generate")).send().await.unwrap().status(), 200);
     let run = http.post(format!("{url}/v4/experiments/{expid}/runs")).json(&json!({})).send().await.unwrap().json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let view = loop {
-        let view = http.get(format!("{url}/v4/experiments/{expid}/runs/{run}")).send().await.unwrap().json::<Value>().await.unwrap();
-        if !["queued", "running"].contains(&view["status"].as_str().unwrap()) {
-            break view;
-        }
-        assert!(Instant::now() < deadline, "the run did not end: {view}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let view = run_end_on(&http, &url, &expid, run).await;
     let attempts = http.get(format!("{url}/v4/experiments/{expid}/runs/{run}/attempts")).send().await.unwrap().json::<Value>().await.unwrap();
     server.kill().unwrap();
     let _ = server.wait();
@@ -315,15 +320,7 @@ async fn killed_while_a_slurm_job_runs(handle_file: HandleFile) {
     assert_eq!(adopted["attempts"][0]["status"], "RUNNING", "{adopted}");
     assert_eq!(adopted["attempts"][0]["executor_id"].as_str(), Some(handle.as_str()), "{adopted}");
     std::fs::write(&release, "").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let view = loop {
-        let view = http.get(format!("{url}/v4/experiments/{expid}/runs/{run}")).send().await.unwrap().json::<Value>().await.unwrap();
-        if !["queued", "running"].contains(&view["status"].as_str().unwrap()) {
-            break view;
-        }
-        assert!(Instant::now() < deadline, "the run did not end: {view}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let view = run_end_on(&http, &url, &expid, run).await;
     assert_eq!(view["status"], "passed", "{view}");
     assert_eq!(std::fs::read_to_string(&count).unwrap(), "started\nafter\n", "LONG ran once, AFTER after it");
     let ended = attempts(url.clone()).await;

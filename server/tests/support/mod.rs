@@ -122,6 +122,34 @@ impl TestApp {
     }
 }
 
+/// Runs `cleanup` (shell) once this test process has exited: what a test binary starts for
+/// all its tests (a database cluster, an S3 server) goes with it.
+// The reaper must outlive this process, so it is deliberately never waited for.
+#[allow(clippy::zombie_processes)]
+pub fn after_this_process(cleanup: &str) {
+    let script = format!("while kill -0 {me} 2>/dev/null; do sleep 0.5; done; {cleanup}", me = std::process::id());
+    std::process::Command::new("setsid")
+        .args(["sh", "-c", &script])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn a reaper");
+}
+
+/// A zip's entries: names and text, in the archive's order.
+pub fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut file, &mut text).unwrap();
+            (file.name().to_owned(), text)
+        })
+        .collect()
+}
+
 /// The configuration files of a reference case (`tests/data/autosubmit-cases/<case>`).
 pub fn case_files(case: &str) -> serde_json::Map<String, serde_json::Value> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/autosubmit-cases").join(case);

@@ -4,7 +4,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 
 pub struct Cluster {
@@ -95,22 +95,12 @@ fn start() -> Cluster {
 }
 
 /// Stops the cluster and removes its folder once this test process has exited.
-// The reaper must outlive this process, so it is deliberately never waited for.
-#[allow(clippy::zombie_processes)]
 fn spawn_reaper(root: &Path, data: &Path) {
     let stop = if is_root() { "runuser -u postgres -- " } else { "" };
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {stop}{pg_ctl} -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{root}'",
-        pid = std::process::id(),
+    super::after_this_process(&format!(
+        "{stop}{pg_ctl} -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{root}'",
         pg_ctl = pg_bin("pg_ctl").display(),
         data = data.display(),
         root = root.display(),
-    );
-    Command::new("setsid")
-        .args(["sh", "-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the cluster reaper");
+    ));
 }

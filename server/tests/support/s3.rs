@@ -41,7 +41,7 @@ pub fn server() -> &'static S3Server {
             .stderr(log)
             .spawn()
             .expect("start moto_server");
-        spawn_reaper(child.id(), &log_path);
+        super::after_this_process(&format!("kill {} 2>/dev/null; rm -f '{}'", child.id(), log_path.display()));
         let endpoint = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -74,21 +74,4 @@ pub fn env() -> Vec<(String, String)> {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect()
-}
-
-// The reaper must outlive this process, so it is deliberately never waited for.
-#[allow(clippy::zombie_processes)]
-fn spawn_reaper(pid: u32, log: &std::path::Path) {
-    let script = format!(
-        "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill {pid} 2>/dev/null; rm -f '{log}'",
-        me = std::process::id(),
-        log = log.display()
-    );
-    Command::new("setsid")
-        .args(["sh", "-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the moto reaper");
 }
